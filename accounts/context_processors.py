@@ -1,0 +1,12 @@
+from django.conf import settings
+
+from accounts.navigation import navigation_for
+
+
+def portal(request):
+    user = getattr(request, "user", None)
+    context = {"LANGUAGES": settings.LANGUAGES}
+    if user is not None and user.is_authenticated:
+        context["nav_items"] = navigation_for(user)
+        context["active_domain"] = user.domain
+    return context

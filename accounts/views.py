@@ -1,0 +1,55 @@
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from accounts.models import AdminRole, Domain, Privilege
+from accounts.selectors import user_privileges
+
+
+@login_required
+def home(request):
+    """Who you are, the domain you act for, and what you may do in it."""
+    user = request.user
+    privileges = user_privileges(user)
+    roles = AdminRole.objects.filter(assignments__user=user).order_by("-builtin", "name")
+    context = {
+        "roles": roles,
+        "privileges": [p for p in Privilege if p in privileges],
+        "customer": getattr(user.domain, "customer", None)
+        if user.domain.kind == Domain.Kind.CUSTOMER
+        else None,
+        "lacks_portal_access": user.domain.kind == Domain.Kind.RESELLER
+        and Privilege.SUPPORT not in privileges,
+    }
+    return render(request, "accounts/home.html", context)
+
+
+@require_POST
+def set_language(request):
+    """The header's language switch. Signed-in users keep the choice on their account."""
+    language = request.POST.get("language", "")
+    if language not in dict(settings.LANGUAGES):
+        language = "en"
+    next_url = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = "/"
+    if request.user.is_authenticated and request.user.language != language:
+        request.user.language = language
+        request.user.save(update_fields=["language"])
+    translation.activate(language)
+    response = HttpResponseRedirect(next_url)
+    response.set_cookie(
+        "django_language",
+        language,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        secure=request.is_secure(),
+        httponly=True,
+    )
+    return response

@@ -1,0 +1,311 @@
+"""Support cases and what hangs off them: comments, attachments, subscribers, the audit
+trail, and the classification tree."""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Length, Trim
+from django.db.models.lookups import GreaterThan, LessThanOrEqual
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Domain, Language, User
+from customers.models import Customer
+
+TITLE_MAX_LENGTH = 200
+COMMENT_MAX_LENGTH = 12_800
+
+
+class Classification(models.Model):
+    """A node of the category tree ("Gmail > Email delivery > Messages delayed"). Leaves
+    are what a case is filed under; each carries its guided questions."""
+
+    code = models.SlugField(max_length=120, unique=True)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    name = models.CharField(max_length=120)
+    name_ko = models.CharField(max_length=120)
+    # "Gmail > Email delivery > Messages delayed", kept whole for keyword search and the API.
+    display_name = models.CharField(max_length=400)
+    display_name_ko = models.CharField(max_length=400)
+    # [{"en": "...", "ko": "..."}, ...]; empty on inner nodes.
+    questions = models.JSONField(default=list, blank=True)
+    is_leaf = models.BooleanField(default=False)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["display_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="classification_unique_sibling")
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def localized_display_name(self, language: str) -> str:
+        return self.display_name_ko if language == "ko" else self.display_name
+
+
+class Case(models.Model):
+    class State(models.TextChoices):
+        NEW = "NEW", _("New")
+        IN_PROGRESS_GOOGLE_SUPPORT = "IN_PROGRESS_GOOGLE_SUPPORT", _("In progress (support)")
+        ACTION_REQUIRED = "ACTION_REQUIRED", _("Action required")
+        SOLUTION_PROVIDED = "SOLUTION_PROVIDED", _("Solution provided")
+        CLOSED = "CLOSED", _("Closed")
+
+    class Priority(models.TextChoices):
+        P0 = "P0", _("P0 – Critical (support only)")
+        P1 = "P1", _("P1 – Critical impact")
+        P2 = "P2", _("P2 – High impact")
+        P3 = "P3", _("P3 – Medium impact")
+        P4 = "P4", _("P4 – Low impact")
+
+    class Channel(models.TextChoices):
+        PORTAL = "PORTAL", _("Portal")
+        DELEGATED = "DELEGATED", _("Delegated by reseller")
+        API = "API", _("API")
+        EMAIL = "EMAIL", _("Email")
+
+    class EscalationReason(models.TextChoices):
+        RESOLUTION_TIME = "RESOLUTION_TIME", _("Resolution time")
+        TECHNICAL_EXPERTISE = "TECHNICAL_EXPERTISE", _("Technical expertise")
+        BUSINESS_IMPACT = "BUSINESS_IMPACT", _("Business impact")
+
+    number = models.BigIntegerField(unique=True, null=True, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="cases")
+    # The reseller domain that managed the customer when the case was filed (R4).
+    managing_domain = models.ForeignKey(
+        Domain, on_delete=models.PROTECT, null=True, blank=True, related_name="managed_cases"
+    )
+    creator = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="created_cases"
+    )
+    contact_email = models.EmailField(blank=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    classification = models.ForeignKey(Classification, on_delete=models.PROTECT, related_name="cases")
+    title = models.CharField(max_length=TITLE_MAX_LENGTH)
+    description = models.TextField()
+    answers = models.JSONField(default=dict, blank=True)
+    priority = models.CharField(max_length=2, choices=Priority.choices, default=Priority.P3)
+    state = models.CharField(max_length=32, choices=State.choices, default=State.NEW)
+    language = models.CharField(max_length=8, choices=Language.choices, default=Language.EN)
+    time_zone = models.CharField(max_length=64, default="UTC")
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    escalated_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    escalation_reason = models.CharField(max_length=24, choices=EscalationReason.choices, blank=True)
+    escalation_justification = models.TextField(blank=True, max_length=1000)
+    assignee = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_cases"
+    )
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    follow_up_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="follow_ups"
+    )
+    is_test = models.BooleanField(default=False)
+    # Set by the submitting form or API client; a second submit with the same key returns
+    # the case the first one created (double clicks, retries).
+    request_key = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 (NULL: unique only when set)
+    # Bumped by every change; a write that names an older version is refused, so two
+    # people editing at once never silently overwrite each other.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    state__in=[
+                        "NEW",
+                        "IN_PROGRESS_GOOGLE_SUPPORT",
+                        "ACTION_REQUIRED",
+                        "SOLUTION_PROVIDED",
+                        "CLOSED",
+                    ]
+                ),
+                name="case_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(priority__in=["P0", "P1", "P2", "P3", "P4"]), name="case_priority_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=["PORTAL", "DELEGATED", "API", "EMAIL"]), name="case_channel_valid"
+            ),
+            models.CheckConstraint(condition=Q(language__in=Language.values), name="case_language_valid"),
+            # closed ⇔ closed_at
+            models.CheckConstraint(
+                condition=(Q(state="CLOSED") & Q(closed_at__isnull=False))
+                | (~Q(state="CLOSED") & Q(closed_at__isnull=True)),
+                name="case_closed_iff_closed_at",
+            ),
+            # An escalation is recorded whole or not at all.
+            models.CheckConstraint(
+                condition=(
+                    Q(escalated_at__isnull=True, escalation_reason="", escalation_justification="")
+                    | (
+                        Q(escalated_at__isnull=False)
+                        & Q(
+                            escalation_reason__in=[
+                                "RESOLUTION_TIME",
+                                "TECHNICAL_EXPERTISE",
+                                "BUSINESS_IMPACT",
+                            ]
+                        )
+                        & ~Q(escalation_justification="")
+                    )
+                ),
+                name="case_escalation_complete",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("title"), TITLE_MAX_LENGTH), name="case_title_max_length"
+            ),
+            models.CheckConstraint(
+                condition=GreaterThan(Length(Trim("title")), 0), name="case_title_not_blank"
+            ),
+            models.UniqueConstraint(
+                fields=["creator", "request_key"],
+                condition=Q(request_key__isnull=False),
+                name="case_request_key_unique",
+            ),
+            # A delegated case always names the reseller domain it was filed through.
+            models.CheckConstraint(
+                condition=~Q(channel="DELEGATED") | Q(managing_domain__isnull=False),
+                name="case_delegated_has_domain",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["managing_domain", "-updated_at", "-id"], name="case_domain_updated_idx"),
+            models.Index(fields=["customer", "-updated_at", "-id"], name="case_customer_updated_idx"),
+            models.Index(fields=["-updated_at", "-id"], name="case_updated_idx"),
+            models.Index(
+                fields=["state", "assignee"], condition=~Q(state="CLOSED"), name="case_open_queue_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}: {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state != self.State.CLOSED
+
+    @property
+    def is_escalated(self) -> bool:
+        return self.escalated_at is not None
+
+
+class Comment(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="comments")
+    author = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # Who wrote it when there is no account (a subscriber replying by mail).
+    author_email = models.EmailField(blank=True)
+    from_support = models.BooleanField(default=False)
+    body = models.TextField(max_length=COMMENT_MAX_LENGTH)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["case", "created_at"], name="comment_case_created_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("body"), COMMENT_MAX_LENGTH), name="comment_body_max_length"
+            ),
+            models.CheckConstraint(
+                condition=GreaterThan(Length(Trim("body")), 0), name="comment_body_not_blank"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Comment {self.pk} on case {self.case_id}"
+
+
+def attachment_upload_to(instance: "Attachment", filename: str) -> str:
+    # Generated names only: the user's filename is metadata, never a path.
+    return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(upload_to=attachment_upload_to, max_length=200, blank=True)
+    filename = models.CharField(max_length=255)
+    mime_type = models.CharField(max_length=127)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploader = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    deletion_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["case", "created_at"], name="attachment_case_created_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(deleted_at__isnull=True, deleted_by__isnull=True, deletion_reason="")
+                | (Q(deleted_at__isnull=False, deleted_by__isnull=False) & ~Q(deletion_reason="")),
+                name="attachment_deletion_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.filename
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class CaseSubscriber(models.Model):
+    """An email address the case is shared with (R7: mail only, never access)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="subscribers")
+    email = models.EmailField()
+    added_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [models.UniqueConstraint(fields=["case", "email"], name="case_subscriber_unique")]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class CaseEvent(models.Model):
+    """Append-only audit of every change to a case: who, what, before, after, when. On
+    PostgreSQL a trigger refuses UPDATE and DELETE."""
+
+    class Kind(models.TextChoices):
+        CREATED = "CREATED", _("Case filed")
+        COMMENTED = "COMMENTED", _("Message")
+        STATE_CHANGED = "STATE_CHANGED", _("State changed")
+        PRIORITY_CHANGED = "PRIORITY_CHANGED", _("Severity changed")
+        ESCALATED = "ESCALATED", _("Escalated")
+        ATTACHMENT_ADDED = "ATTACHMENT_ADDED", _("Attachment added")
+        ATTACHMENT_DELETED = "ATTACHMENT_DELETED", _("Attachment deleted")
+        SUBSCRIBER_ADDED = "SUBSCRIBER_ADDED", _("Shared with")
+        SUBSCRIBER_REMOVED = "SUBSCRIBER_REMOVED", _("No longer shared with")
+        ASSIGNED = "ASSIGNED", _("Assigned")
+        UPDATED = "UPDATED", _("Updated")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    actor_email = models.EmailField(blank=True)
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    field = models.CharField(max_length=40, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["case", "created_at"], name="case_event_case_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on case {self.case_id}"

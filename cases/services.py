@@ -1,0 +1,383 @@
+"""Writes to cases. Every change goes through a function here; each one re-reads the case
+through `case_visible_to` under a row lock, checks the lifecycle, bumps the version and
+writes its `CaseEvent` in the same transaction."""
+
+import zoneinfo
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Domain, Language, User
+from cases.lifecycle import WAITING_ON_CUSTOMER, Side, case_is_locked, transition_allowed
+from cases.models import (
+    COMMENT_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    Case,
+    CaseEvent,
+    CaseSubscriber,
+    Classification,
+    Comment,
+)
+from cases.selectors import case_visible_to, reseller_can_access_cases
+from customers.models import Customer, SupportTier
+from customers.selectors import customer_consent_for, customer_reseller_of_record, customer_visible_to
+from portal.errors import InvalidInput, InvalidTransition, NotFound, PermissionRefused, StaleWrite
+
+MAX_SUBSCRIBERS = 50
+MAX_ANSWER_LENGTH = 2_000
+CUSTOMER_PRIORITIES = ("P1", "P2", "P3", "P4")
+
+
+def side_of(user: User) -> Side:
+    return Side.SUPPORT if user.domain.kind == Domain.Kind.SUPPORT else Side.CUSTOMER
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _event(
+    case: Case,
+    *,
+    actor: User | None,
+    kind: str,
+    field: str = "",
+    before: Any = None,
+    after: Any = None,
+    actor_email: str = "",
+) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case,
+        actor=actor,
+        actor_email=actor_email or (actor.email if actor else ""),
+        kind=kind,
+        field=field,
+        before=before,
+        after=after,
+    )
+
+
+def _locked(*, user: User, case: Case, expected_version: int | None = None) -> Case:
+    """The case again, re-authorised and locked for this transaction. A stale
+    `expected_version` means somebody else changed the case since the user saw it."""
+    try:
+        fresh = case_visible_to(user).select_for_update(of=("self",)).get(pk=case.pk)
+    except Case.DoesNotExist:
+        raise NotFound() from None
+    if expected_version is not None and fresh.version != expected_version:
+        raise StaleWrite()
+    return fresh
+
+
+def _save(case: Case, *fields: str) -> None:
+    case.version += 1
+    case.updated_at = timezone.now()
+    case.save(update_fields=[*fields, "version", "updated_at"])
+
+
+def _refuse_if_locked(case: Case) -> None:
+    if case_is_locked(case, now=timezone.now()):
+        raise InvalidTransition(
+            _(
+                "This case was closed more than %(days)d days ago and is locked. File a follow-up case instead."
+            )
+            % {"days": settings.CASE_REOPEN_DAYS}
+        )
+
+
+def _clean_emails(emails: Iterable[str]) -> list[str]:
+    cleaned: list[str] = []
+    for raw in emails:
+        email = raw.strip().lower()
+        if not email:
+            continue
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise InvalidInput(
+                _("“%(email)s” is not a valid email address.") % {"email": raw.strip()[:100]}
+            ) from None
+        if email not in cleaned:
+            cleaned.append(email)
+    if len(cleaned) > MAX_SUBSCRIBERS:
+        raise InvalidInput(_("A case can be shared with at most %(n)d addresses.") % {"n": MAX_SUBSCRIBERS})
+    return cleaned
+
+
+def _clean_text(value: str, *, field: str, max_length: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise InvalidInput(_("%(field)s is required.") % {"field": field})
+    if len(value) > max_length:
+        raise InvalidInput(
+            _("%(field)s can be at most %(n)d characters long.") % {"field": field, "n": max_length}
+        )
+    return value
+
+
+# --------------------------------------------------------------------------- create
+
+
+def case_channel_for(user: User) -> str:
+    return Case.Channel.PORTAL if user.domain.kind == Domain.Kind.CUSTOMER else Case.Channel.DELEGATED
+
+
+def case_can_file_for(*, user: User, customer: Customer) -> None:
+    """Raise unless `user` may file a case for `customer` now (R1–R3, R5, R6)."""
+    kind = user.domain.kind
+    if kind == Domain.Kind.SUPPORT:
+        raise PermissionRefused(_("Support engineers answer cases; they do not file them."))
+    if not customer_visible_to(user).filter(pk=customer.pk).exists():
+        raise NotFound()
+    if kind == Domain.Kind.RESELLER:
+        if not reseller_can_access_cases(user):
+            raise PermissionRefused(
+                _(
+                    "Filing customer cases needs the “Access customer support cases” privilege. "
+                    "Ask your domain's super admin to assign it."
+                )
+            )
+        if not customer_consent_for(customer=customer, domain_id=user.domain_id):
+            raise PermissionRefused(
+                _(
+                    "%(customer)s has not given your domain access to support cases, so you cannot file a case "
+                    "for them. Ask the customer's super admin to turn on reseller access."
+                )
+                % {"customer": customer.name}
+            )
+
+
+@transaction.atomic
+def case_create(
+    *,
+    user: User,
+    customer: Customer,
+    classification: Classification,
+    title: str,
+    description: str,
+    priority: str,
+    language: str,
+    time_zone: str,
+    answers: dict[str, str] | None = None,
+    subscribers: Iterable[str] = (),
+    channel: str | None = None,
+    request_key: str | None = None,
+    follow_up_of: Case | None = None,
+    is_test: bool = False,
+) -> Case:
+    """File a case. Preconditions: the user may file for the customer (`case_can_file_for`).
+    Guarantees: the case has a unique public number, `managing_domain` is the customer's
+    reseller of record at this moment, a CREATED event is written, and a repeated call
+    with the same `request_key` returns the first case instead of filing another."""
+    if request_key:
+        existing = Case.objects.filter(creator=user, request_key=request_key).first()
+        if existing is not None:
+            return existing
+    case_can_file_for(user=user, customer=customer)
+    if not classification.is_leaf:
+        raise InvalidInput(_("Choose a category from the list."))
+    if priority not in CUSTOMER_PRIORITIES:
+        raise InvalidInput(_("Choose a severity from P1 to P4."))
+    if language not in Language.values:
+        raise InvalidInput(_("Choose a language from the list."))
+    if time_zone not in zoneinfo.available_timezones():
+        raise InvalidInput(_("Choose a time zone from the list."))
+    clean_answers = {}
+    for key, value in (answers or {}).items():
+        value = (value or "").strip()
+        if len(value) > MAX_ANSWER_LENGTH:
+            raise InvalidInput(
+                _("Each answer can be at most %(n)d characters long.") % {"n": MAX_ANSWER_LENGTH}
+            )
+        if value:
+            clean_answers[str(key)[:20]] = value
+    if follow_up_of is not None and not case_visible_to(user).filter(pk=follow_up_of.pk).exists():
+        raise NotFound()
+    now = timezone.now()
+    reseller = customer_reseller_of_record(customer=customer)
+    case = Case(
+        customer=customer,
+        managing_domain=reseller,
+        creator=user,
+        contact_email=user.mail_address,
+        channel=channel or case_channel_for(user),
+        classification=classification,
+        title=_clean_text(title, field=_("Title"), max_length=TITLE_MAX_LENGTH),
+        description=_clean_text(description, field=_("Description"), max_length=COMMENT_MAX_LENGTH),
+        answers=clean_answers,
+        priority=priority,
+        language=language,
+        time_zone=time_zone,
+        request_key=request_key or None,
+        follow_up_of=follow_up_of,
+        is_test=is_test,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        with transaction.atomic():
+            case.save()
+    except IntegrityError:
+        # Two submits with one request key raced: the other one won; return its case.
+        if request_key:
+            return Case.objects.get(creator=user, request_key=request_key)
+        raise
+    case.number = settings.CASE_NUMBER_BASE + case.pk
+    Case.objects.filter(pk=case.pk).update(number=case.number)
+    _event(case, actor=user, kind=CaseEvent.Kind.CREATED, after={"title": case.title, "priority": priority})
+    for email in _clean_emails(subscribers):
+        CaseSubscriber.objects.create(case=case, email=email, added_by=user)
+        _event(case, actor=user, kind=CaseEvent.Kind.SUBSCRIBER_ADDED, field="subscribers", after=email)
+    return case
+
+
+# --------------------------------------------------------------------------- lifecycle
+
+
+def _transition(case: Case, *, user: User | None, side: Side, target: str) -> None:
+    if not transition_allowed(current=case.state, target=target, side=side):
+        raise InvalidTransition(
+            _("A case in state “%(current)s” cannot be moved to “%(target)s”.")
+            % {"current": Case.State(case.state).label, "target": Case.State(target).label}
+        )
+    before = case.state
+    case.state = target
+    case.closed_at = timezone.now() if target == Case.State.CLOSED else None
+    _save(case, "state", "closed_at")
+    _event(case, actor=user, kind=CaseEvent.Kind.STATE_CHANGED, field="state", before=before, after=target)
+
+
+@transaction.atomic
+def case_set_state(*, user: User, case: Case, state: str, expected_version: int | None = None) -> Case:
+    """Move a case along the transition table, as the user's side allows."""
+    case = _locked(user=user, case=case, expected_version=expected_version)
+    if case.state == Case.State.CLOSED:
+        _refuse_if_locked(case)
+    _transition(case, user=user, side=side_of(user), target=state)
+    return case
+
+
+@transaction.atomic
+def case_close(*, user: User, case: Case, expected_version: int | None = None) -> Case:
+    case = _locked(user=user, case=case, expected_version=expected_version)
+    _transition(case, user=user, side=side_of(user), target=Case.State.CLOSED)
+    return case
+
+
+@transaction.atomic
+def case_reopen(*, user: User, case: Case, expected_version: int | None = None) -> Case:
+    """Reopen a closed case while `now < closed_at + CASE_REOPEN_DAYS`."""
+    case = _locked(user=user, case=case, expected_version=expected_version)
+    if case.state != Case.State.CLOSED:
+        raise InvalidTransition(_("Only a closed case can be reopened."))
+    _refuse_if_locked(case)
+    _transition(case, user=user, side=side_of(user), target=Case.State.IN_PROGRESS_GOOGLE_SUPPORT)
+    return case
+
+
+@transaction.atomic
+def case_change_priority(
+    *, user: User, case: Case, priority: str, expected_version: int | None = None
+) -> Case:
+    """The customer side sets P1–P4 on open cases; support may also set P0."""
+    case = _locked(user=user, case=case, expected_version=expected_version)
+    side = side_of(user)
+    allowed = Case.Priority.values if side == Side.SUPPORT else CUSTOMER_PRIORITIES
+    if priority not in allowed:
+        raise InvalidInput(_("Choose a severity from P1 to P4."))
+    if not case.is_open:
+        raise InvalidTransition(_("The severity of a closed case cannot be changed."))
+    if priority == case.priority:
+        return case
+    before = case.priority
+    case.priority = priority
+    _save(case, "priority")
+    _event(
+        case,
+        actor=user,
+        kind=CaseEvent.Kind.PRIORITY_CHANGED,
+        field="priority",
+        before=before,
+        after=priority,
+    )
+    return case
+
+
+@transaction.atomic
+def case_escalate(
+    *, user: User, case: Case, reason: str, justification: str, expected_version: int | None = None
+) -> Case:
+    """Escalate an open case of a PREMIUM customer, once."""
+    case = _locked(user=user, case=case, expected_version=expected_version)
+    if side_of(user) != Side.CUSTOMER:
+        raise PermissionRefused(_("Only the customer side escalates a case."))
+    if case.customer.support_tier != SupportTier.PREMIUM:
+        raise InvalidTransition(_("Escalation is available to Premium support customers only."))
+    if not case.is_open:
+        raise InvalidTransition(_("A closed case cannot be escalated."))
+    if case.is_escalated:
+        raise InvalidTransition(_("This case is already escalated."))
+    if reason not in Case.EscalationReason.values:
+        raise InvalidInput(_("Choose a reason for the escalation."))
+    case.escalation_justification = _clean_text(justification, field=_("Justification"), max_length=1000)
+    case.escalation_reason = reason
+    case.escalated_at = timezone.now()
+    case.escalated_by = user
+    _save(case, "escalation_reason", "escalation_justification", "escalated_at", "escalated_by")
+    _event(case, actor=user, kind=CaseEvent.Kind.ESCALATED, field="escalation", after={"reason": reason})
+    return case
+
+
+@transaction.atomic
+def case_comment_add(*, user: User, case: Case, body: str) -> Comment:
+    """Add a message. A customer-side reply to a case waiting on the customer hands it
+    back to support; the first support reply records the first response."""
+    case = _locked(user=user, case=case)
+    _refuse_if_locked(case)
+    if not case.is_open:
+        raise InvalidTransition(_("Reopen the case before sending a message."))
+    body = _clean_text(body, field=_("Message"), max_length=COMMENT_MAX_LENGTH)
+    side = side_of(user)
+    comment = Comment.objects.create(
+        case=case, author=user, author_email=user.email, body=body, from_support=side == Side.SUPPORT
+    )
+    _event(case, actor=user, kind=CaseEvent.Kind.COMMENTED, after={"comment": comment.pk})
+    fields = []
+    if side == Side.SUPPORT and case.first_response_at is None:
+        case.first_response_at = comment.created_at
+        fields.append("first_response_at")
+    if side == Side.CUSTOMER and case.state in WAITING_ON_CUSTOMER:
+        _transition(case, user=user, side=side, target=Case.State.IN_PROGRESS_GOOGLE_SUPPORT)
+    _save(case, *fields)
+    return comment
+
+
+@transaction.atomic
+def case_subscribers_set(
+    *, user: User, case: Case, add: Iterable[str] = (), remove: Iterable[str] = ()
+) -> Case:
+    """Share the case with more addresses, or stop sharing. Sharing grants mail, not access (R7)."""
+    case = _locked(user=user, case=case)
+    _refuse_if_locked(case)
+    to_add = _clean_emails(add)
+    to_remove = _clean_emails(remove)
+    existing = set(case.subscribers.values_list("email", flat=True))
+    if len(existing | set(to_add)) > MAX_SUBSCRIBERS:
+        raise InvalidInput(_("A case can be shared with at most %(n)d addresses.") % {"n": MAX_SUBSCRIBERS})
+    for email in to_add:
+        if email not in existing:
+            CaseSubscriber.objects.create(case=case, email=email, added_by=user)
+            _event(case, actor=user, kind=CaseEvent.Kind.SUBSCRIBER_ADDED, field="subscribers", after=email)
+    for email in to_remove:
+        if email in existing:
+            case.subscribers.filter(email=email).delete()
+            _event(
+                case, actor=user, kind=CaseEvent.Kind.SUBSCRIBER_REMOVED, field="subscribers", before=email
+            )
+    _save(case)
+    return case

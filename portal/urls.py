@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts import views as account_views
+from portal.views import healthz
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("language/", account_views.set_language, name="set_language"),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("django-admin/", admin.site.urls),
+]
