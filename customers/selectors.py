@@ -3,7 +3,7 @@
 from django.db.models import Exists, OuterRef, QuerySet
 
 from accounts.models import Domain, Privilege, User
-from accounts.selectors import user_has_privilege, user_privileges
+from accounts.selectors import user_has_privilege
 from customers.models import AccessGrant, Customer, Relationship
 
 
@@ -13,7 +13,7 @@ def relationship_active_for(*, domain_id: int) -> QuerySet[Relationship]:
 
 def reseller_can_use_portal(user: User) -> bool:
     """R2: portal use needs SUPPORT (a legacy support privilege expands to it)."""
-    return Privilege.SUPPORT in user_privileges(user)
+    return user_has_privilege(user, Privilege.SUPPORT)
 
 
 def customer_visible_to(user: User) -> QuerySet[Customer]:
@@ -21,9 +21,11 @@ def customer_visible_to(user: User) -> QuerySet[Customer]:
 
     - support engineers: every customer;
     - customer users: their own customer, while it has portal access (R6);
-    - reseller users with SUPPORT and RESELLER_VIEW_CUSTOMERS: customers with an active
-      relationship (reseller or support partner) to the domain of the account in use,
-      never another domain's, not even one of the same partner (R1, R2, R5).
+    - reseller users with RESELLER_VIEW_CUSTOMERS: customers with an active relationship
+      (reseller or support partner) to the domain of the account in use, never another
+      domain's, not even one of the same partner (R1, R2, R5). Listing customers needs
+      only that privilege (SPEC §9's viewer sees customers, not cases); their cases
+      need SUPPORT as well (see `case_visible_to`).
     """
     if not user.is_authenticated or not user.is_active:
         return Customer.objects.none()
@@ -32,7 +34,7 @@ def customer_visible_to(user: User) -> QuerySet[Customer]:
         return Customer.objects.all()
     if kind == Domain.Kind.CUSTOMER:
         return Customer.objects.filter(primary_domain_id=user.domain_id, portal_access=True)
-    if reseller_can_use_portal(user) and user_has_privilege(user, Privilege.RESELLER_VIEW_CUSTOMERS):
+    if user_has_privilege(user, Privilege.RESELLER_VIEW_CUSTOMERS):
         active = relationship_active_for(domain_id=user.domain_id).filter(customer_id=OuterRef("pk"))
         return Customer.objects.filter(Exists(active))
     return Customer.objects.none()
