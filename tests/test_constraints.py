@@ -17,7 +17,9 @@ def refused(action) -> None:
 
 
 def test_at_most_one_active_reseller_per_customer(w):
-    refused(lambda: Relationship.objects.create(customer=w.acme, reseller_domain=w.reseller2, kind="RESELLER"))
+    refused(
+        lambda: Relationship.objects.create(customer=w.acme, reseller_domain=w.reseller2, kind="RESELLER")
+    )
     # a support partner beside the reseller of record is fine
     Relationship.objects.create(customer=w.acme, reseller_domain=w.reseller2, kind="SUPPORT_PARTNER")
 

@@ -21,7 +21,11 @@ def test_healthz_reports_database_and_redis(client, db):
     body = response.json()
     assert response.status_code == 200 and body["status"] == "ok"
     assert body["checks"]["database"]["ok"] and body["checks"]["database"]["vendor"] == "postgresql"
-    assert body["checks"]["redis"] == {"ok": True, "configured": True, "latency_ms": body["checks"]["redis"]["latency_ms"]}
+    assert body["checks"]["redis"] == {
+        "ok": True,
+        "configured": True,
+        "latency_ms": body["checks"]["redis"]["latency_ms"],
+    }
 
 
 def test_healthz_is_503_when_redis_does_not_answer(client, db):
@@ -32,11 +36,26 @@ def test_healthz_is_503_when_redis_does_not_answer(client, db):
 
 
 def test_production_settings_pass_the_deploy_check():
-    env = {**os.environ, "DJANGO_SECRET_KEY": secrets.token_urlsafe(64), "DJANGO_ALLOWED_HOSTS": "portal.example"}
+    env = {
+        **os.environ,
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+        "DJANGO_ALLOWED_HOSTS": "portal.example",
+    }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING",
-         "--settings=portal.settings.production"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "manage.py",
+            "check",
+            "--deploy",
+            "--fail-level",
+            "WARNING",
+            "--settings=portal.settings.production",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr

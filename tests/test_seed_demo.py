@@ -6,9 +6,19 @@ from customers.models import AccessGrant, Customer, Relationship
 
 
 def test_seed_demo_is_idempotent(db):
-    before = (User.objects.count(), Customer.objects.count(), Case.objects.count(), Relationship.objects.count())
+    before = (
+        User.objects.count(),
+        Customer.objects.count(),
+        Case.objects.count(),
+        Relationship.objects.count(),
+    )
     call_command("seed_demo", stdout=open("/dev/null", "w"))
-    after = (User.objects.count(), Customer.objects.count(), Case.objects.count(), Relationship.objects.count())
+    after = (
+        User.objects.count(),
+        Customer.objects.count(),
+        Case.objects.count(),
+        Relationship.objects.count(),
+    )
     assert before == after
 
 
@@ -19,7 +29,16 @@ def test_seed_has_cases_in_every_state_and_a_real_classification_tree(db):
     assert leaves.count() >= 40
     assert all(2 <= len(leaf.questions) <= 4 for leaf in leaves)
     products = set(Classification.objects.filter(parent=None).values_list("name", flat=True))
-    assert {"Gmail", "Google Drive", "Google Meet", "Google Calendar", "Google Chat", "Admin console", "Security", "Billing"} <= products
+    assert {
+        "Gmail",
+        "Google Drive",
+        "Google Meet",
+        "Google Calendar",
+        "Google Chat",
+        "Admin console",
+        "Security",
+        "Billing",
+    } <= products
 
 
 def test_seed_matches_spec_customers(db):
@@ -27,12 +46,24 @@ def test_seed_matches_spec_customers(db):
     for name, (tier, consent) in expected.items():
         customer = Customer.objects.get(name=name)
         assert customer.support_tier == tier
-        assert AccessGrant.objects.get(customer=customer, reseller_domain__kind="RESELLER",
-                                       reseller_domain__relationships__customer=customer,
-                                       reseller_domain__relationships__ended_at=None).support_cases is consent
+        assert (
+            AccessGrant.objects.get(
+                customer=customer,
+                reseller_domain__kind="RESELLER",
+                reseller_domain__relationships__customer=customer,
+                reseller_domain__relationships__ended_at=None,
+            ).support_cases
+            is consent
+        )
     umbrella = Customer.objects.get(name="Umbrella")
-    history = list(Relationship.objects.filter(customer=umbrella).order_by("started_at").values_list("reseller_domain__name", "ended_at"))
+    history = list(
+        Relationship.objects.filter(customer=umbrella)
+        .order_by("started_at")
+        .values_list("reseller_domain__name", "ended_at")
+    )
     assert [name for name, _ in history] == ["reseller2.example.com", "reseller.example.com"]
     assert history[0][1] is not None and history[1][1] is None
     assert set(Case.objects.filter(customer=umbrella).values_list("managing_domain__name", flat=True)) == {
-        "reseller.example.com", "reseller2.example.com"}
+        "reseller.example.com",
+        "reseller2.example.com",
+    }

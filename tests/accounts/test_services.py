@@ -15,9 +15,13 @@ def super_admin_role(db):
 
 def test_super_admin_creates_an_account_in_an_org_unit_with_a_cloud_identity_licence(w):
     unit = OrgUnit.objects.get(domain=w.reseller, name="Support staff")
-    user = user_create(actor=w.admin, email="New.Agent@reseller.example.com", org_unit=unit, password="x-pass-2024!")
+    user = user_create(
+        actor=w.admin, email="New.Agent@reseller.example.com", org_unit=unit, password="x-pass-2024!"
+    )
     assert user.email == "new.agent@reseller.example.com" and user.domain == w.reseller
-    assert set(LicenceAssignment.objects.filter(user=user).values_list("sku", flat=True)) == {LicenceSku.CLOUD_IDENTITY_FREE}
+    assert set(LicenceAssignment.objects.filter(user=user).values_list("sku", flat=True)) == {
+        LicenceSku.CLOUD_IDENTITY_FREE
+    }
 
 
 def test_auto_licensing_unit_needs_confirmation_and_then_takes_a_workspace_licence(w):
@@ -25,8 +29,13 @@ def test_auto_licensing_unit_needs_confirmation_and_then_takes_a_workspace_licen
     with pytest.raises(InvalidInput) as refused:
         user_create(actor=w.admin, email="rep@reseller.example.com", org_unit=sales)
     assert "Workspace licence" in str(refused.value.message)
-    user = user_create(actor=w.admin, email="rep@reseller.example.com", org_unit=sales, confirm_auto_licensing=True)
-    assert set(user.licences.values_list("sku", flat=True)) == {LicenceSku.CLOUD_IDENTITY_FREE, LicenceSku.WORKSPACE}
+    user = user_create(
+        actor=w.admin, email="rep@reseller.example.com", org_unit=sales, confirm_auto_licensing=True
+    )
+    assert set(user.licences.values_list("sku", flat=True)) == {
+        LicenceSku.CLOUD_IDENTITY_FREE,
+        LicenceSku.WORKSPACE,
+    }
 
 
 def test_super_admin_cannot_create_accounts_in_another_domain(w):
@@ -45,7 +54,11 @@ def test_agents_cannot_manage_users(w):
 
 
 def test_super_admin_assigns_roles_in_the_own_domain_taking_effect_next_request(w):
-    role = role_create(actor=w.admin, name="Case handler", privileges=[Privilege.SUPPORT, Privilege.RESELLER_ACCESS_CUSTOMER_CASES])
+    role = role_create(
+        actor=w.admin,
+        name="Case handler",
+        privileges=[Privilege.SUPPORT, Privilege.RESELLER_ACCESS_CUSTOMER_CASES],
+    )
     role_assign(actor=w.admin, user=w.nobody, role=role)
     assert Privilege.RESELLER_ACCESS_CUSTOMER_CASES in user_privileges(User.objects.get(pk=w.nobody.pk))
     role_unassign(actor=w.admin, user=w.nobody, role=role)

@@ -13,7 +13,12 @@ from accounts.models import User
 from portal.demo import DEMO_PASSWORD
 
 RESELLER_TRIO = {"SUPPORT", "RESELLER_VIEW_CUSTOMERS", "RESELLER_ACCESS_CUSTOMER_CASES"}
-EVERYTHING = RESELLER_TRIO | {"LEGACY_RESELLER_ENTERPRISE_SUPPORT", "LEGACY_ENTERPRISE", "MANAGE_USERS", "MANAGE_ROLES"}
+EVERYTHING = RESELLER_TRIO | {
+    "LEGACY_RESELLER_ENTERPRISE_SUPPORT",
+    "LEGACY_ENTERPRISE",
+    "MANAGE_USERS",
+    "MANAGE_ROLES",
+}
 
 # SPEC §9: every demo account, the domain it acts for, and the privileges it holds.
 DEMO_ACCOUNTS = [
@@ -86,7 +91,8 @@ def test_failed_sign_ins_are_rate_limited(client, db):
 
 def test_nobody_signs_themselves_up(client, db):
     response = client.post(
-        reverse("account_signup"), {"email": "me@reseller.example.com", "password1": "x-Pass-2024!", "password2": "x-Pass-2024!"}
+        reverse("account_signup"),
+        {"email": "me@reseller.example.com", "password1": "x-Pass-2024!", "password2": "x-Pass-2024!"},
     )
     assert "Sign Up Closed" in response.content.decode()
     assert not User.objects.filter(email="me@reseller.example.com").exists()
@@ -113,7 +119,9 @@ def test_two_step_verification_can_be_turned_on(client, db):
     secret = response.context["form"].secret
     code = format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
     client.post(activate, {"code": code})
-    assert Authenticator.objects.filter(user__email="agent@reseller.example.com", type=Authenticator.Type.TOTP).exists()
+    assert Authenticator.objects.filter(
+        user__email="agent@reseller.example.com", type=Authenticator.Type.TOTP
+    ).exists()
 
 
 def test_language_switch_is_kept_on_the_account(client, w):
