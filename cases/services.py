@@ -8,6 +8,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import File
+from django.core.files.storage import default_storage
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -18,6 +20,7 @@ from cases.lifecycle import WAITING_ON_CUSTOMER, Side, case_is_locked, transitio
 from cases.models import (
     COMMENT_MAX_LENGTH,
     TITLE_MAX_LENGTH,
+    Attachment,
     Case,
     CaseEvent,
     CaseSubscriber,
@@ -25,6 +28,7 @@ from cases.models import (
     Comment,
 )
 from cases.selectors import case_visible_to, reseller_can_access_cases
+from cases.uploads import upload_check
 from customers.models import Customer, SupportTier
 from customers.selectors import customer_consent_for, customer_reseller_of_record, customer_visible_to
 from portal.errors import InvalidInput, InvalidTransition, NotFound, PermissionRefused, StaleWrite
@@ -381,3 +385,76 @@ def case_subscribers_set(
             )
     _save(case)
     return case
+
+
+# --------------------------------------------------------------------------- attachments
+
+
+def attachment_add(*, user: User, case: Case, file: File, filename: str) -> Attachment:
+    """Attach a file to an open case. Anyone who sees the case may; the file is checked by
+    `upload_check`, stored under a generated name outside the web root, and its sha256
+    kept. When the database work fails, the stored file is removed again."""
+    stored_name = ""
+    try:
+        with transaction.atomic():
+            case = _locked(user=user, case=case)
+            _refuse_if_locked(case)
+            if not case.is_open:
+                raise InvalidTransition(_("Reopen the case before adding attachments."))
+            checked = upload_check(file, filename=filename)
+            attachment = Attachment(
+                case=case,
+                filename=checked.filename,
+                mime_type=checked.mime_type,
+                size=checked.size,
+                sha256=checked.sha256,
+                uploader=user,
+            )
+            attachment.file.save(checked.filename, file, save=False)
+            stored_name = attachment.file.name
+            attachment.save()
+            _event(
+                case,
+                actor=user,
+                kind=CaseEvent.Kind.ATTACHMENT_ADDED,
+                after={"attachment": attachment.pk, "filename": checked.filename},
+            )
+            _save(case)
+    except BaseException:
+        if stored_name:
+            default_storage.delete(stored_name)
+        raise
+    return attachment
+
+
+@transaction.atomic
+def attachment_delete(*, user: User, case: Case, attachment_id: int, reason: str) -> Attachment:
+    """Support engineers only. The file goes (after commit); the row stays with who, when
+    and why, and the timeline shows "attachment deleted"."""
+    if side_of(user) != Side.SUPPORT:
+        raise PermissionRefused(
+            _("Attachments can be deleted by the support team only. Ask support to delete it.")
+        )
+    case = _locked(user=user, case=case)
+    try:
+        attachment = case.attachments.select_for_update().get(pk=attachment_id, deleted_at__isnull=True)
+    except Attachment.DoesNotExist:
+        raise NotFound() from None
+    reason = _clean_text(reason, field=_("Reason"), max_length=500)
+    stored_name = attachment.file.name
+    attachment.deleted_at = timezone.now()
+    attachment.deleted_by = user
+    attachment.deletion_reason = reason
+    attachment.file = ""
+    attachment.save(update_fields=["deleted_at", "deleted_by", "deletion_reason", "file"])
+    _event(
+        case,
+        actor=user,
+        kind=CaseEvent.Kind.ATTACHMENT_DELETED,
+        before={"attachment": attachment.pk, "filename": attachment.filename},
+        after={"reason": reason},
+    )
+    _save(case)
+    if stored_name:
+        transaction.on_commit(lambda: default_storage.delete(stored_name))
+    return attachment

@@ -31,7 +31,7 @@ def test_language_switch_by_keyboard_turns_the_portal_korean(page):
     page.keyboard.press("End")  # 한국어 is the last option; choosing it submits the form
     page.wait_for_load_state()
     expect(page.locator("html")).to_have_attribute("lang", "ko")
-    expect(page.get_by_role("navigation", name="주 메뉴")).to_contain_text("홈")
+    expect(page.get_by_role("navigation", name="기본 메뉴")).to_contain_text("홈")
     page.screenshot(path="test-artifacts/home-ko.png", full_page=True)
 
 
