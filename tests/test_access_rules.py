@@ -265,7 +265,16 @@ class TestR9SameAnswerForMissingAndForbidden:
 
 
 GATED_MODELS = {"Case", "Comment", "Attachment", "Customer", "CaseEvent", "CaseSubscriber"}
-GATE_EXEMPT_FILES = {"selectors.py", "services.py", "models.py", "admin.py", "demo.py", "classifications.py"}
+# Reads live in *selectors.py, writes in *services.py; models, the Django admin and the
+# demo loader are operator-side.
+GATE_EXEMPT_SUFFIXES = (
+    "selectors.py",
+    "services.py",
+    "models.py",
+    "admin.py",
+    "demo.py",
+    "classifications.py",
+)
 
 
 def gate_offenders(source: str) -> list[int]:
@@ -287,13 +296,19 @@ class TestR10OneGate:
     def test_only_selectors_and_services_touch_tenant_managers(self):
         root = Path(__file__).resolve().parent.parent
         offenders = []
-        for app in ("accounts", "customers", "cases", "portal"):
-            for path in (root / app).rglob("*.py"):
-                if path.name in GATE_EXEMPT_FILES or {"migrations", "management"} & set(path.parts):
-                    continue
-                offenders += [
-                    f"{path.relative_to(root)}:{line}" for line in gate_offenders(path.read_text("utf-8"))
-                ]
+        for path in root.glob("*/**/*.py"):
+            top = path.parts[len(root.parts)]
+            if (
+                top.startswith(".")
+                or top in {"tests", "bench"}
+                or {"migrations", "management"} & set(path.parts)
+            ):
+                continue
+            if path.name.endswith(GATE_EXEMPT_SUFFIXES):
+                continue
+            offenders += [
+                f"{path.relative_to(root)}:{line}" for line in gate_offenders(path.read_text("utf-8"))
+            ]
         assert offenders == []
 
     def test_the_gate_catches_a_direct_query_and_passes_a_gated_one(self):
