@@ -3,6 +3,7 @@ trail, and the classification tree."""
 
 import uuid
 
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length, Trim
@@ -114,6 +115,9 @@ class Case(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Title, description and every comment, kept by PostgreSQL triggers (migration 0003)
+    # and indexed with GIN; unused (NULL) on the SQLite demo database.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         ordering = ["-updated_at", "-id"]

@@ -2,6 +2,14 @@
 exports, the API, downloads, htmx fragments and mail recipients all start from it, and
 children (comments, attachments) are reached through it."""
 
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.postgres.search import SearchQuery
+from django.core import signing
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import Domain, Privilege, User
@@ -71,3 +79,140 @@ def case_get_for_user(*, user: User, number: int) -> Case:
         .select_related("customer", "classification", "managing_domain", "creator")
         .get(number=number)
     )
+
+
+# --------------------------------------------------------------------------- lists and search
+
+STATE_COUNT_CAP = 1000
+OPEN = "OPEN"  # the list filter's name for every state but CLOSED
+
+
+def case_search_query(text: str) -> SearchQuery | None:
+    """A prefix query over the words of `text` (all must match): "mail delay" finds
+    "mailbox delayed", and Korean words match with particles attached ("메일" finds
+    "메일이"). Only word characters reach the query, so no input can break its syntax."""
+    words = re.findall(r"\w+", text or "")[:12]
+    if not words:
+        return None
+    return SearchQuery(" & ".join(f"{word}:*" for word in words), search_type="raw", config="simple")
+
+
+def case_keyword_filter(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:
+    """Keyword search: PostgreSQL full-text search over title, description and comments
+    (or the case number itself); a plain substring match on the SQLite demo database."""
+    text = (text or "").strip()
+    if not text:
+        return queryset
+    number = Q(number=int(text)) if text.isdigit() and len(text) < 18 else Q(pk__in=[])
+    if connection.vendor != "postgresql":
+        return queryset.filter(number | Q(title__icontains=text) | Q(description__icontains=text))
+    query = case_search_query(text)
+    if query is None:
+        return queryset.filter(number)
+    return queryset.filter(number | Q(search_vector=query))
+
+
+def case_state_counts(queryset: QuerySet[Case]) -> dict[str, int]:
+    """How many cases of `queryset` are in each state, each count capped at
+    STATE_COUNT_CAP + 1 so that a page never counts all of a big domain's cases."""
+    return {
+        state: queryset.filter(state=state).order_by()[: STATE_COUNT_CAP + 1].count()
+        for state in Case.State.values
+    }
+
+
+@dataclass(frozen=True)
+class CasePage:
+    rows: list[Case]
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+_cursor_signer = signing.Signer(salt="cases.list.cursor")
+
+
+def _encode_cursor(case: Case, direction: str) -> str:
+    return _cursor_signer.sign(f"{direction}|{case.updated_at.isoformat()}|{case.pk}")
+
+
+def _decode_cursor(cursor: str) -> tuple[str, datetime, int] | None:
+    try:
+        direction, when, pk = _cursor_signer.unsign(cursor).split("|")
+        return direction, datetime.fromisoformat(when), int(pk)
+    except (signing.BadSignature, ValueError):
+        return None
+
+
+def case_page(queryset: QuerySet[Case], *, cursor: str | None, size: int) -> CasePage:
+    """One page of `queryset`, newest update first, by keyset (updated_at, id): page
+    1,000 costs what page 1 costs, and rows do not shift while new cases arrive. A
+    cursor that does not verify starts from the first page."""
+    decoded = _decode_cursor(cursor) if cursor else None
+    newest_first = queryset.order_by("-updated_at", "-id")
+    if decoded is None:
+        rows = list(newest_first[: size + 1])
+        has_more, rows = len(rows) > size, rows[:size]
+        return CasePage(rows, _encode_cursor(rows[-1], "next") if has_more else None, None)
+    direction, when, pk = decoded
+    if direction == "next":
+        rows = list(newest_first.filter(Q(updated_at__lt=when) | Q(updated_at=when, id__lt=pk))[: size + 1])
+        has_more, rows = len(rows) > size, rows[:size]
+        return CasePage(
+            rows,
+            _encode_cursor(rows[-1], "next") if has_more and rows else None,
+            _encode_cursor(rows[0], "previous") if rows else None,
+        )
+    older_first = queryset.order_by("updated_at", "id")
+    rows = list(older_first.filter(Q(updated_at__gt=when) | Q(updated_at=when, id__gt=pk))[: size + 1])
+    has_more, rows = len(rows) > size, rows[:size]
+    rows.reverse()
+    return CasePage(
+        rows,
+        _encode_cursor(rows[-1], "next") if rows else None,
+        _encode_cursor(rows[0], "previous") if has_more and rows else None,
+    )
+
+
+def case_iter_for_export(queryset: QuerySet[Case], *, chunk: int = 2000) -> Iterator[Case]:
+    """Every case of `queryset` in list order, fetched in keyset chunks so that memory
+    stays flat and no query uses OFFSET."""
+    ordered = queryset.order_by("-updated_at", "-id")
+    last: Case | None = None
+    while True:
+        batch_qs = ordered
+        if last is not None:
+            batch_qs = ordered.filter(
+                Q(updated_at__lt=last.updated_at) | Q(updated_at=last.updated_at, id__lt=last.pk)
+            )
+        batch = list(batch_qs[:chunk])
+        yield from batch
+        if len(batch) < chunk:
+            return
+        last = batch[-1]
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    kind: str  # "comment", "attachment" or "event"
+    at: datetime
+    item: object
+
+
+# Events that the timeline shows through their own rows (the comment, the attachment).
+_SHOWN_ELSEWHERE = {"COMMENTED", "ATTACHMENT_ADDED"}
+
+
+def case_timeline(case: Case) -> list[TimelineEntry]:
+    """Messages, attachments and changes of one (already authorised) case, oldest first,
+    in three queries whatever the case's size."""
+    entries = [TimelineEntry("comment", c.created_at, c) for c in case.comments.select_related("author")]
+    entries += [
+        TimelineEntry("attachment", a.created_at, a)
+        for a in case.attachments.select_related("uploader", "deleted_by")
+    ]
+    entries += [
+        TimelineEntry("event", e.created_at, e)
+        for e in case.events.exclude(kind__in=_SHOWN_ELSEWHERE).select_related("actor")
+    ]
+    entries.sort(key=lambda entry: (entry.at, entry.kind != "event"))
+    return entries

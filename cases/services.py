@@ -458,3 +458,43 @@ def attachment_delete(*, user: User, case: Case, attachment_id: int, reason: str
     if stored_name:
         transaction.on_commit(lambda: default_storage.delete(stored_name))
     return attachment
+
+
+@transaction.atomic
+def case_create_with_attachments(
+    *, user: User, attachments: Iterable[tuple[File, str]] = (), **fields: Any
+) -> Case:
+    """File a case and attach files in one transaction: either all of it is filed or none.
+    Every file is checked before anything is written, so a bad file refuses the filing
+    with its message instead of leaving a half-filed case."""
+    attachments = list(attachments)
+    for file, filename in attachments:
+        upload_check(file, filename=filename)
+    case = case_create(user=user, **fields)
+    if case.attachments.exists():  # a repeated submit returned the first case
+        return case
+    for file, filename in attachments:
+        attachment_add(user=user, case=case, file=file, filename=filename)
+    return case
+
+
+@transaction.atomic
+def case_assign(*, user: User, case: Case, assignee: User | None) -> Case:
+    """Support engineers take a case (or hand it back to the queue)."""
+    if side_of(user) != Side.SUPPORT:
+        raise PermissionRefused(_("Only the support team assigns cases."))
+    if assignee is not None and assignee.domain.kind != Domain.Kind.SUPPORT:
+        raise InvalidInput(_("Cases can be assigned to support engineers only."))
+    case = _locked(user=user, case=case)
+    before = case.assignee.email if case.assignee else None
+    case.assignee = assignee
+    _save(case, "assignee")
+    _event(
+        case,
+        actor=user,
+        kind=CaseEvent.Kind.ASSIGNED,
+        field="assignee",
+        before=before,
+        after=assignee.email if assignee else None,
+    )
+    return case

@@ -1,6 +1,9 @@
 """Reads about customers. `customer_visible_to` is the one gate for customers (R10)."""
 
-from django.db.models import Exists, OuterRef, QuerySet
+from dataclasses import dataclass
+
+from django.core import signing
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 
 from accounts.models import Domain, Privilege, User
 from accounts.selectors import user_has_privilege
@@ -54,3 +57,47 @@ def customer_reseller_of_record(*, customer: Customer) -> Domain | None:
         .first()
     )
     return rel.reseller_domain if rel else None
+
+
+def customer_search(queryset: QuerySet[Customer], text: str) -> QuerySet[Customer]:
+    text = (text or "").strip()
+    if not text:
+        return queryset
+    return queryset.filter(Q(name__icontains=text) | Q(primary_domain__name__icontains=text))
+
+
+def customer_list_with_consent(user: User) -> QuerySet[Customer]:
+    """The customers a user sees, each annotated with `can_file`: for a reseller domain,
+    whether the customer's consent (R3) lets it file cases now; for customer users,
+    always true (their own customer)."""
+    customers = customer_visible_to(user).select_related("primary_domain")
+    if user.domain.kind != Domain.Kind.RESELLER:
+        return customers.annotate(can_file=Value(user.domain.kind == Domain.Kind.CUSTOMER))
+    consent = AccessGrant.objects.filter(
+        customer_id=OuterRef("pk"), reseller_domain_id=user.domain_id, support_cases=True
+    )
+    return customers.annotate(can_file=Exists(consent))
+
+
+@dataclass(frozen=True)
+class CustomerPage:
+    rows: list[Customer]
+    next_cursor: str | None
+
+
+_cursor_signer = signing.Signer(salt="customers.list.cursor")
+
+
+def customer_page(queryset: QuerySet[Customer], *, cursor: str | None, size: int) -> CustomerPage:
+    """One page of customers by name, keyset-paginated on (name, id)."""
+    ordered = queryset.order_by("name", "id")
+    if cursor:
+        try:
+            name, pk = _cursor_signer.unsign(cursor).rsplit("|", 1)
+            ordered = ordered.filter(Q(name__gt=name) | Q(name=name, id__gt=int(pk)))
+        except (signing.BadSignature, ValueError):
+            pass
+    rows = list(ordered[: size + 1])
+    more, rows = len(rows) > size, rows[:size]
+    next_cursor = _cursor_signer.sign(f"{rows[-1].name}|{rows[-1].pk}") if more else None
+    return CustomerPage(rows, next_cursor)

@@ -9,5 +9,8 @@ urlpatterns = [
     path("language/", account_views.set_language, name="set_language"),
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
+    path("cases/", include("cases.urls")),
+    path("customers/", include("customers.urls")),
+    path("customer/", include("customers.portal_urls")),
     path("django-admin/", admin.site.urls),
 ]

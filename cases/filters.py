@@ -1,0 +1,73 @@
+"""The case list's filters, read from the query string so that every filtered view is a
+link: /cases/?q=mail&state=OPEN&priority=P1&priority=P2&customer=3&escalated=true."""
+
+import django_filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import Case
+from cases.selectors import OPEN, case_keyword_filter
+from customers.models import Customer
+
+STATE_CHOICES = [(OPEN, _("Open (all but closed)")), *Case.State.choices]
+PRIORITY_CHOICES = [(p, p) for p in Case.Priority.values]
+
+
+class CaseFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Keyword"),
+        method="filter_keyword",
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Title, description, messages or number")}
+        ),
+    )
+    state = django_filters.MultipleChoiceFilter(
+        label=_("Status"), choices=STATE_CHOICES, method="filter_state", widget=forms.CheckboxSelectMultiple
+    )
+    priority = django_filters.MultipleChoiceFilter(
+        label=_("Severity"), choices=PRIORITY_CHOICES, widget=forms.CheckboxSelectMultiple
+    )
+    customer = django_filters.ModelChoiceFilter(label=_("Customer"), queryset=Customer.objects.none())
+    escalated = django_filters.BooleanFilter(
+        label=_("Escalated"), method="filter_escalated", widget=django_filters.widgets.BooleanWidget
+    )
+    updated_after = django_filters.DateFilter(
+        label=_("Updated from"),
+        field_name="updated_at",
+        lookup_expr="date__gte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    updated_before = django_filters.DateFilter(
+        label=_("Updated until"),
+        field_name="updated_at",
+        lookup_expr="date__lte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    class Meta:
+        model = Case
+        fields: list[str] = []
+
+    def __init__(self, *args, customers=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if customers is not None:
+            self.filters["customer"].queryset = customers
+        else:
+            del self.filters["customer"]
+
+    def filter_keyword(self, queryset, name, value):
+        return case_keyword_filter(queryset, value)
+
+    def filter_state(self, queryset, name, values):
+        if not values:
+            return queryset
+        states = {state for state in values if state != OPEN}
+        if OPEN in values:
+            states |= {state for state in Case.State.values if state != Case.State.CLOSED}
+        return queryset.filter(state__in=states)
+
+    def filter_escalated(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(escalated_at__isnull=not value)

@@ -1,0 +1,46 @@
+from datetime import timedelta
+
+from django import template
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+register = template.Library()
+
+
+@register.filter
+def duration(value: timedelta | None) -> str:
+    """A short, translated length of time: "2 days 3 h", "45 min"."""
+    if value is None:
+        return ""
+    seconds = int(abs(value.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        text = ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
+        return text + (" " + _("%(n)d h") % {"n": hours} if hours else "")
+    if hours:
+        return _("%(h)d h %(m)d min") % {"h": hours, "m": minutes}
+    return _("%(n)d min") % {"n": max(minutes, 1)}
+
+
+@register.filter
+def is_negative(value: timedelta | None) -> bool:
+    return value is not None and value.total_seconds() < 0
+
+
+@register.filter
+def lower_state(value: str) -> str:
+    return str(value).lower().replace("_", "-")
+
+
+@register.simple_tag(takes_context=True)
+def with_query(context, **changes) -> str:
+    """The current query string with some parameters replaced (None removes one)."""
+    query = context["request"].GET.copy()
+    for key, value in changes.items():
+        query.pop(key, None)
+        if value not in (None, ""):
+            query[key] = value
+    encoded = query.urlencode()
+    return "?" + encoded if encoded else "?"

@@ -1,0 +1,560 @@
+"""Case pages: My cases, the CSV export, create, the case page and its actions, and the
+attachment download. Every read starts from `case_visible_to`; every write is a service."""
+
+import csv
+import uuid
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import Domain, Privilege
+from accounts.selectors import user_has_privilege
+from cases import services
+from cases.filters import CaseFilter
+from cases.forms import (
+    SEVERITY_MEANINGS,
+    AttachmentForm,
+    CaseCreateForm,
+    CommentForm,
+    DeleteAttachmentForm,
+    EscalateForm,
+    SeverityForm,
+    ShareForm,
+    StateForm,
+)
+from cases.lifecycle import Side, case_is_locked, first_response_due, next_states, reopen_deadline
+from cases.models import Case, Classification
+from cases.pii import pii_findings, pii_labels
+from cases.selectors import (
+    STATE_COUNT_CAP,
+    case_get_for_user,
+    case_iter_for_export,
+    case_page,
+    case_state_counts,
+    case_timeline,
+    case_visible_to,
+    reseller_can_access_cases,
+)
+from customers.selectors import customer_list_with_consent, customer_search, customer_visible_to
+from portal.errors import DomainError
+
+PAGE_SIZE = 25
+
+
+# --------------------------------------------------------------------------- access
+
+
+def refuse_missing_privileges(request, missing: list[str]) -> HttpResponse:
+    """R2: say what is missing and whom to ask."""
+    labels = [str(Privilege(p).label) for p in missing]
+    return render(request, "403_privileges.html", {"missing": labels}, status=403)
+
+
+def case_access_required(view):
+    """Signed in, and allowed to work with cases at all: support engineers, customer users
+    whose customer has portal access, reseller users with SUPPORT and case access."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        user = request.user
+        kind = user.domain.kind
+        if kind == Domain.Kind.RESELLER and not reseller_can_access_cases(user):
+            missing = [
+                p
+                for p in (Privilege.SUPPORT, Privilege.RESELLER_ACCESS_CUSTOMER_CASES)
+                if not user_has_privilege(user, p)
+            ]
+            return refuse_missing_privileges(request, missing)
+        if kind == Domain.Kind.CUSTOMER and not customer_visible_to(user).exists():
+            return render(request, "403_privileges.html", {"portal_off": True}, status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _case_or_404(request, number) -> Case:
+    try:
+        return case_get_for_user(user=request.user, number=int(number))
+    except (Case.DoesNotExist, ValueError):
+        raise Http404 from None
+
+
+# --------------------------------------------------------------------------- lists
+
+
+def case_list_context(request, base_queryset, *, customers=None) -> dict:
+    """What every case list shows (My cases, one customer's cases, the customer portal):
+    the filters from the query string, counts per state and one keyset page."""
+    case_filter = CaseFilter(request.GET or None, queryset=base_queryset, customers=customers)
+    if case_filter.is_bound and not case_filter.is_valid():
+        filtered = base_queryset.none()
+    else:
+        filtered = case_filter.qs
+    without_state = request.GET.copy()
+    without_state.pop("state", None)
+    without_state.pop("cursor", None)
+    if without_state:
+        counts_filter = CaseFilter(without_state, queryset=base_queryset, customers=customers)
+        counts_qs = counts_filter.qs if counts_filter.is_valid() else base_queryset.none()
+    else:
+        counts_qs = base_queryset
+    counts = case_state_counts(counts_qs)
+    page = case_page(
+        filtered.select_related("customer", "classification"),
+        cursor=request.GET.get("cursor"),
+        size=PAGE_SIZE,
+    )
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    return {
+        "filter": case_filter,
+        "page": page,
+        "state_counts": [(Case.State(state), count) for state, count in counts.items()],
+        "count_cap": STATE_COUNT_CAP,
+        "query_string": query.urlencode(),
+        "filters_active": any(k for k in query if k != "cursor"),
+    }
+
+
+def _render_list(request, template: str, context: dict) -> HttpResponse:
+    status = 400 if context["filter"].is_bound and context["filter"].errors else 200
+    if request.htmx and request.htmx.target == "case-results":
+        template = "cases/_results.html"
+    return render(request, template, context, status=status)
+
+
+@case_access_required
+@require_GET
+def case_list(request):
+    """My cases: every case the active domain may see, newest update first."""
+    customers = customer_visible_to(request.user).order_by("name")
+    context = case_list_context(request, case_visible_to(request.user), customers=customers)
+    context["export_url"] = reverse("cases:export") + (
+        "?" + context["query_string"] if context["query_string"] else ""
+    )
+    return _render_list(request, "cases/list.html", context)
+
+
+class Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_safe(value) -> str:
+    # A cell starting with = + - @ is a formula in spreadsheets; keep it text.
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
+
+
+@case_access_required
+@require_GET
+def case_export(request):
+    """The filtered My cases list as CSV, streamed in keyset chunks."""
+    customers = customer_visible_to(request.user)
+    case_filter = CaseFilter(request.GET or None, queryset=case_visible_to(request.user), customers=customers)
+    if case_filter.is_bound and not case_filter.is_valid():
+        return HttpResponse(
+            _("The filters are not valid."), status=400, content_type="text/plain; charset=utf-8"
+        )
+    rows = case_iter_for_export(
+        case_filter.qs.select_related("customer", "managing_domain", "classification")
+    )
+    header = [
+        _("Case number"),
+        _("Title"),
+        _("Customer"),
+        _("Status"),
+        _("Severity"),
+        _("Category"),
+        _("Reseller domain"),
+        _("Escalated"),
+        _("Created"),
+        _("Updated"),
+        _("Closed"),
+    ]
+
+    def lines():
+        writer = csv.writer(Echo())
+        yield "\ufeff"  # so that spreadsheet programs read the file as UTF-8 (Korean titles)
+        yield writer.writerow(header)
+        for case in rows:
+            yield writer.writerow(
+                [
+                    case.number,
+                    _csv_safe(case.title),
+                    _csv_safe(case.customer.name),
+                    case.state,
+                    case.priority,
+                    case.classification.display_name,
+                    case.managing_domain.name if case.managing_domain else "",
+                    "yes" if case.is_escalated else "no",
+                    case.created_at.isoformat(),
+                    case.updated_at.isoformat(),
+                    case.closed_at.isoformat() if case.closed_at else "",
+                ]
+            )
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="cases-{timezone.now():%Y%m%d-%H%M}.csv"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --------------------------------------------------------------------------- create
+
+
+@case_access_required
+def case_create(request):
+    """Create support case: pick the customer, then the rest of the form appears."""
+    user = request.user
+    if user.domain.kind == Domain.Kind.SUPPORT:
+        raise Http404
+    customers = customer_list_with_consent(user).order_by("name")
+    follow_up = None
+    follow_up_number = request.GET.get("follow_up") or request.POST.get("follow_up_of")
+    if follow_up_number:
+        follow_up = _case_or_404(request, follow_up_number)
+    customer_id = request.POST.get("customer") or request.GET.get("customer")
+    if follow_up is not None:
+        customer_id = follow_up.customer_id
+    if user.domain.kind == Domain.Kind.CUSTOMER:
+        customer_id = customers.values_list("pk", flat=True).first()
+    customer = None
+    if customer_id and str(customer_id).isdigit():
+        customer = customers.filter(pk=int(customer_id)).first()
+        if customer is None:
+            raise Http404
+    if customer is None:
+        query = request.GET.get("customer_q", "")
+        matches = customer_search(customers, query)[:20]
+        template = "cases/_customer_results.html" if request.htmx else "cases/create_choose_customer.html"
+        return render(request, template, {"customers": matches, "customer_q": query})
+
+    language = request.LANGUAGE_CODE
+    initial = {
+        "language": user.language
+        if user.language in dict(CaseCreateForm.base_fields["language"].choices)
+        else "en",
+        "time_zone": user.time_zone,
+        "request_key": uuid.uuid4().hex,
+    }
+    if follow_up is not None:
+        initial.update(
+            classification=follow_up.classification_id,
+            title=_("Follow-up to case %(number)s: %(title)s")
+            % {"number": follow_up.number, "title": follow_up.title},
+            description=_("This case follows up on case %(number)s, which is closed and locked.\n\n")
+            % {"number": follow_up.number},
+            follow_up_of=follow_up.number,
+            priority=follow_up.priority,
+        )
+    disabled = not customer.can_file
+    status = 200
+    pii = []
+    if request.method == "POST" and not disabled:
+        form = CaseCreateForm(request.POST, request.FILES, language=language)
+        if form.is_valid():
+            text = " ".join(
+                [form.cleaned_data["title"], form.cleaned_data["description"], *form.answers().values()]
+            )
+            pii = pii_findings(text)
+            if pii and not form.cleaned_data["pii_confirmed"]:
+                status = 400
+            else:
+                try:
+                    case = services.case_create_with_attachments(
+                        user=user,
+                        customer=customer,
+                        classification=form.classification,
+                        title=form.cleaned_data["title"],
+                        description=form.cleaned_data["description"],
+                        answers=form.answers(),
+                        priority=form.cleaned_data["priority"],
+                        language=form.cleaned_data["language"],
+                        time_zone=form.cleaned_data["time_zone"],
+                        request_key=form.cleaned_data["request_key"],
+                        follow_up_of=follow_up,
+                        attachments=[(f, f.name) for f in form.cleaned_data["attachments"]],
+                    )
+                except DomainError as error:
+                    form.add_error(None, str(error.message))
+                    status = error.status
+                else:
+                    messages.success(
+                        request,
+                        _("Case %(number)s was filed. It is at the top of My cases now.")
+                        % {"number": case.number},
+                    )
+                    return redirect("cases:detail", number=case.number)
+        else:
+            status = 400
+    elif request.method == "POST":
+        # A forged post for a customer whose consent is off (R3): the service refuses too.
+        try:
+            services.case_can_file_for(user=user, customer=customer)
+        except DomainError as error:
+            messages.error(request, str(error.message))
+            status = error.status
+        form = CaseCreateForm(initial=initial, language=language, disabled=True)
+    else:
+        form = CaseCreateForm(initial=initial, language=language, disabled=disabled)
+    context = {
+        "form": form,
+        "customer": customer,
+        "disabled": disabled,
+        "follow_up": follow_up,
+        "severity_meanings": SEVERITY_MEANINGS,
+        "pii": pii_labels(pii),
+        "max_upload": settings.ATTACHMENT_MAX_BYTES,
+        "can_change_customer": user.domain.kind == Domain.Kind.RESELLER and follow_up is None,
+    }
+    return render(request, "cases/create.html", context, status=status)
+
+
+@case_access_required
+@require_GET
+def classification_options(request):
+    """htmx: the category <option>s whose name contains a keyword."""
+    text = request.GET.get("category_q", "").strip()[:100]
+    language = request.LANGUAGE_CODE
+    leaves = Classification.objects.filter(is_leaf=True).order_by("display_name")
+    if text:
+        leaves = [
+            leaf
+            for leaf in leaves
+            if text.lower() in leaf.display_name.lower() or text in leaf.display_name_ko
+        ]
+    return render(request, "cases/_classification_options.html", {"leaves": leaves, "language": language})
+
+
+@case_access_required
+@require_GET
+def classification_questions(request):
+    """htmx: the guided questions of the chosen category."""
+    form = CaseCreateForm(
+        initial={"classification": request.GET.get("classification")}, language=request.LANGUAGE_CODE
+    )
+    return render(request, "cases/_questions.html", {"form": form})
+
+
+# --------------------------------------------------------------------------- the case page
+
+
+def case_page_context(request, case: Case) -> dict:
+    user = request.user
+    side = services.side_of(user)
+    now = timezone.now()
+    locked = case_is_locked(case, now=now)
+    deadline = reopen_deadline(case)
+    due = first_response_due(
+        created_at=case.created_at, tier=case.customer.support_tier, priority=case.priority
+    )
+    support_states = next_states(current=case.state, side=Side.SUPPORT) if side == Side.SUPPORT else []
+    return {
+        "case": case,
+        "timeline": case_timeline(case),
+        "subscribers": list(case.subscribers.all()),
+        "side": str(side),
+        "is_support": side == Side.SUPPORT,
+        "locked": locked,
+        "reopen_deadline": deadline,
+        "reopen_days": settings.CASE_REOPEN_DAYS,
+        "reopen_time_left": deadline - now if deadline and not locked else None,
+        "first_response_due": due,
+        "first_response_left": due - now if case.first_response_at is None else None,
+        "first_response_breached": (case.first_response_at or now) > due,
+        "can_escalate": side == Side.CUSTOMER
+        and case.customer.support_tier == "PREMIUM"
+        and case.is_open
+        and not case.is_escalated,
+        "severity_choices": [
+            (p, p) for p in (Case.Priority.values if side == Side.SUPPORT else SEVERITY_MEANINGS)
+        ],
+        "severity_meanings": SEVERITY_MEANINGS,
+        "support_states": [Case.State(s) for s in support_states],
+        "comment_form": CommentForm(),
+        "escalate_form": EscalateForm(initial={"version": case.version}),
+        "share_form": ShareForm(),
+        "max_upload": settings.ATTACHMENT_MAX_BYTES,
+    }
+
+
+@case_access_required
+@require_GET
+def case_detail(request, number):
+    case = _case_or_404(request, number)
+    return render(request, "cases/detail.html", case_page_context(request, case))
+
+
+def _case_action(request, number, form_class, run):
+    """POST handler shared by every case action: parse the form, run the service, then
+    redirect (success) or show the page again with the message and a 4xx status."""
+    case = _case_or_404(request, number)
+    form = form_class(request.POST, request.FILES) if form_class else None
+    if form is not None and not form.is_valid():
+        errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
+        for error in errors:
+            messages.error(request, error)
+        status = 400
+    else:
+        try:
+            success = run(case, form.cleaned_data if form else {})
+        except DomainError as error:
+            messages.error(request, str(error.message))
+            status = error.status
+            if status == 404:
+                raise Http404 from None
+        else:
+            messages.success(request, success)
+            return redirect("cases:detail", number=case.number)
+    case = _case_or_404(request, number)
+    return render(request, "cases/detail.html", case_page_context(request, case), status=status)
+
+
+@case_access_required
+@require_POST
+def case_change_severity(request, number):
+    def run(case, data):
+        case = services.case_change_priority(
+            user=request.user, case=case, priority=data["priority"], expected_version=data["version"]
+        )
+        return _("Severity is now %(priority)s.") % {"priority": case.priority}
+
+    return _case_action(request, number, SeverityForm, run)
+
+
+@case_access_required
+@require_POST
+def case_close(request, number):
+    def run(case, data):
+        services.case_close(
+            user=request.user, case=case, expected_version=int(request.POST.get("version") or 0) or None
+        )
+        return _("The case is closed. You can reopen it for %(days)d days.") % {
+            "days": settings.CASE_REOPEN_DAYS
+        }
+
+    return _case_action(request, number, None, run)
+
+
+@case_access_required
+@require_POST
+def case_reopen(request, number):
+    def run(case, data):
+        services.case_reopen(
+            user=request.user, case=case, expected_version=int(request.POST.get("version") or 0) or None
+        )
+        return _("The case is open again.")
+
+    return _case_action(request, number, None, run)
+
+
+@case_access_required
+@require_POST
+def case_escalate(request, number):
+    def run(case, data):
+        services.case_escalate(
+            user=request.user,
+            case=case,
+            reason=data["reason"],
+            justification=data["justification"],
+            expected_version=data["version"],
+        )
+        return _("The case is escalated.")
+
+    return _case_action(request, number, EscalateForm, run)
+
+
+@case_access_required
+@require_POST
+def case_comment(request, number):
+    def run(case, data):
+        services.case_comment_add(user=request.user, case=case, body=data["body"])
+        return _("Your message was sent.")
+
+    return _case_action(request, number, CommentForm, run)
+
+
+@case_access_required
+@require_POST
+def case_attach(request, number):
+    def run(case, data):
+        for file in data["files"]:
+            services.attachment_add(user=request.user, case=case, file=file, filename=file.name)
+        return _("Attached %(count)d file(s).") % {"count": len(data["files"])}
+
+    return _case_action(request, number, AttachmentForm, run)
+
+
+@case_access_required
+@require_POST
+def case_share(request, number):
+    def run(case, data):
+        remove = [data["remove"]] if data.get("remove") else []
+        services.case_subscribers_set(user=request.user, case=case, add=data["add"], remove=remove)
+        return _("Sharing updated.")
+
+    return _case_action(request, number, ShareForm, run)
+
+
+@case_access_required
+@require_POST
+def case_set_state(request, number):
+    def run(case, data):
+        case = services.case_set_state(
+            user=request.user, case=case, state=data["state"], expected_version=data["version"]
+        )
+        return _("Status is now “%(state)s”.") % {"state": Case.State(case.state).label}
+
+    return _case_action(request, number, StateForm, run)
+
+
+@case_access_required
+@require_POST
+def case_assign_to_me(request, number):
+    def run(case, data):
+        services.case_assign(user=request.user, case=case, assignee=request.user)
+        return _("The case is assigned to you.")
+
+    return _case_action(request, number, None, run)
+
+
+@case_access_required
+@require_POST
+def attachment_delete(request, number, attachment_id):
+    def run(case, data):
+        services.attachment_delete(
+            user=request.user, case=case, attachment_id=attachment_id, reason=data["reason"]
+        )
+        return _("The attachment was deleted.")
+
+    return _case_action(request, number, DeleteAttachmentForm, run)
+
+
+@case_access_required
+@require_GET
+def attachment_download(request, number, attachment_id):
+    """The only way to read an uploaded file: through a case the user may see (R9, R10)."""
+    case = _case_or_404(request, number)
+    attachment = case.attachments.filter(pk=attachment_id, deleted_at__isnull=True).first()
+    if attachment is None or not attachment.file:
+        raise Http404
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=attachment.mime_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
