@@ -498,3 +498,18 @@ def case_assign(*, user: User, case: Case, assignee: User | None) -> Case:
         after=assignee.email if assignee else None,
     )
     return case
+
+
+@transaction.atomic
+def case_rename(*, user: User, case: Case, title: str, expected_version: int | None = None) -> Case:
+    """Change the title (the API's display_name) of an open case."""
+    case = _locked(user=user, case=case, expected_version=expected_version)
+    _refuse_if_locked(case)
+    title = _clean_text(title, field=_("Title"), max_length=TITLE_MAX_LENGTH)
+    if title == case.title:
+        return case
+    before = case.title
+    case.title = title
+    _save(case, "title")
+    _event(case, actor=user, kind=CaseEvent.Kind.UPDATED, field="title", before=before, after=title)
+    return case
