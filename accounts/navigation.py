@@ -34,7 +34,7 @@ def navigation_for(user: User) -> list[NavItem]:
         (
             "customers:list",
             _("My customers"),
-            reseller_portal and Privilege.RESELLER_VIEW_CUSTOMERS in privileges,
+            kind == Domain.Kind.RESELLER and Privilege.RESELLER_VIEW_CUSTOMERS in privileges,
         ),
         (
             "cases:create",
