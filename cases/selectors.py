@@ -5,15 +5,29 @@ children (comments, attachments) are reached through it."""
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.postgres.search import SearchQuery
 from django.core import signing
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Case as DbCase
+from django.db.models import (
+    DateTimeField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.utils import timezone
 
 from accounts.models import Domain, Privilege, User
 from accounts.selectors import user_has_privilege
+from cases.lifecycle import FIRST_RESPONSE_HOURS
 from cases.models import Attachment, Case, Comment
 from customers.models import AccessGrant, Relationship
 from customers.selectors import relationship_active_for, reseller_can_use_portal
@@ -216,3 +230,43 @@ def case_timeline(case: Case) -> list[TimelineEntry]:
     ]
     entries.sort(key=lambda entry: (entry.at, entry.kind != "event"))
     return entries
+
+
+def first_response_due_expression():
+    """The first-response target of each row, in SQL, from the tier × priority table."""
+    whens = [
+        When(customer__support_tier=tier, priority=priority, then=Value(timedelta(hours=hours)))
+        for tier, by_priority in FIRST_RESPONSE_HOURS.items()
+        for priority, hours in by_priority.items()
+    ]
+    target = DbCase(*whens, default=Value(timedelta(hours=24)), output_field=DurationField())
+    return ExpressionWrapper(F("created_at") + target, output_field=DateTimeField())
+
+
+QUEUE_SCOPES = ("open", "unassigned", "mine", "breached", "all")
+
+
+def support_queue(user: User, *, scope: str = "open") -> QuerySet[Case]:
+    """The support team's queue: every non-test case, unassigned first, then the most
+    urgent first-response target first. Only support engineers get rows."""
+    if user.domain.kind != Domain.Kind.SUPPORT:
+        return Case.objects.none()
+    queue = (
+        case_visible_to(user)
+        .filter(is_test=False)
+        .annotate(
+            first_response_due=first_response_due_expression(),
+            unassigned_first=DbCase(When(assignee__isnull=True, then=Value(0)), default=Value(1)),
+            waiting_first=DbCase(When(first_response_at__isnull=True, then=Value(0)), default=Value(1)),
+        )
+        .select_related("customer", "assignee", "classification")
+    )
+    if scope != "all":
+        queue = queue.exclude(state=Case.State.CLOSED)
+    if scope == "unassigned":
+        queue = queue.filter(assignee__isnull=True)
+    elif scope == "mine":
+        queue = queue.filter(assignee=user)
+    elif scope == "breached":
+        queue = queue.filter(first_response_at__isnull=True, first_response_due__lt=timezone.now())
+    return queue.order_by("unassigned_first", "waiting_first", "first_response_due", "id")

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
+from portal.legacy import supportcenter_redirect
 from portal.views import healthz
 
 urlpatterns = [
@@ -12,5 +13,8 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("customers/", include("customers.urls")),
     path("customer/", include("customers.portal_urls")),
+    path("support/", include("cases.support_urls")),
+    path("supportcenter/", supportcenter_redirect),
+    path("supportcenter/<path:rest>", supportcenter_redirect),
     path("django-admin/", admin.site.urls),
 ]
