@@ -1,5 +1,6 @@
 from django.conf import settings
 
+from accounts.multi_account import account_users
 from accounts.navigation import navigation_for
 
 
@@ -9,4 +10,7 @@ def portal(request):
     if user is not None and user.is_authenticated:
         context["nav_items"] = navigation_for(user)
         context["active_domain"] = user.domain
+        context["other_accounts"] = lambda: [
+            (index, account) for index, account in account_users(request) if account.pk != user.pk
+        ]
     return context

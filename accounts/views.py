@@ -7,6 +7,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.models import AdminRole, Domain, Privilege
+from accounts.multi_account import account_users
 from accounts.selectors import user_privileges
 
 
@@ -53,3 +54,8 @@ def set_language(request):
         httponly=True,
     )
     return response
+
+
+def account_chooser(request):
+    """Every account signed in in this browser, each opening in its own `/u/<n>/` space."""
+    return render(request, "accounts/chooser.html", {"accounts": account_users(request)})

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("language/", account_views.set_language, name="set_language"),
     path("healthz", healthz, name="healthz"),
+    path("accounts/choose/", account_views.account_chooser, name="account_chooser"),
     path("accounts/", include("allauth.urls")),
     path("cases/", include("cases.urls")),
     path("customers/", include("customers.urls")),
