@@ -1,8 +1,21 @@
 """Reads about people: what a user may do, and which accounts a super admin manages."""
 
-from django.db.models import Q, QuerySet
+from dataclasses import dataclass
 
-from accounts.models import AdminRole, Domain, Privilege, RoleAssignment, User
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from accounts.models import (
+    AdminRole,
+    Domain,
+    LicenceAssignment,
+    LicencePool,
+    LicenceRequest,
+    LicenceSku,
+    OrgUnit,
+    Privilege,
+    RoleAssignment,
+    User,
+)
 
 RESELLER_PRIVILEGES = frozenset(
     {Privilege.SUPPORT, Privilege.RESELLER_VIEW_CUSTOMERS, Privilege.RESELLER_ACCESS_CUSTOMER_CASES}
@@ -85,3 +98,106 @@ def role_visible_to(admin: User) -> QuerySet[AdminRole]:
     if not user_has_privilege(admin, Privilege.MANAGE_ROLES):
         return AdminRole.objects.none()
     return AdminRole.objects.filter(Q(domain__isnull=True) | Q(domain_id=admin.domain_id))
+
+
+# --------------------------------------------------------------------------- admin console reads
+# Every read of the admin console starts from the acting admin and stays in their domain
+# (R8): an object of another domain is simply not in these querysets, so views answer 404.
+
+
+def org_unit_managed_by(admin: User) -> QuerySet[OrgUnit]:
+    """The org units of the admin's own domain (needs MANAGE_USERS)."""
+    if not user_has_privilege(admin, Privilege.MANAGE_USERS):
+        return OrgUnit.objects.none()
+    return OrgUnit.objects.filter(domain_id=admin.domain_id)
+
+
+def org_unit_list_for_console(admin: User) -> QuerySet[OrgUnit]:
+    """Org units with how many accounts each holds, in one query."""
+    return (
+        org_unit_managed_by(admin)
+        .annotate(user_count=Count("users", distinct=True))
+        .select_related("parent")
+        .order_by("name")
+    )
+
+
+def user_list_for_console(admin: User) -> QuerySet[User]:
+    """The domain's accounts with their org unit, roles and licences prefetched: a fixed
+    number of queries however many accounts there are."""
+    return (
+        user_managed_by(admin)
+        .select_related("org_unit")
+        .prefetch_related(
+            Prefetch("role_assignments", queryset=RoleAssignment.objects.select_related("role")),
+            "licences",
+        )
+        .order_by("email")
+    )
+
+
+def role_list_for_console(admin: User) -> QuerySet[AdminRole]:
+    """Built-in roles and the domain's custom roles, each with its privileges and the
+    number of the domain's accounts holding it."""
+    in_domain = Q(assignments__user__domain_id=admin.domain_id)
+    return (
+        role_visible_to(admin)
+        .annotate(holder_count=Count("assignments", filter=in_domain, distinct=True))
+        .prefetch_related("privileges")
+        .order_by("-builtin", "name")
+    )
+
+
+def user_role_candidates(admin: User) -> QuerySet[User]:
+    """The accounts a role manager (MANAGE_ROLES) may give roles to or take them from:
+    those of their own domain (R8)."""
+    if not user_has_privilege(admin, Privilege.MANAGE_ROLES):
+        return User.objects.none()
+    return User.objects.filter(domain_id=admin.domain_id)
+
+
+def role_holders(*, admin: User, role: AdminRole) -> QuerySet[User]:
+    """The accounts of the admin's domain that hold `role` (never another domain's)."""
+    return user_role_candidates(admin).filter(role_assignments__role=role).order_by("email")
+
+
+def role_privilege_set(role: AdminRole) -> frozenset[str]:
+    """Like `role_privileges`, but reads a prefetched `privileges` relation when there is one."""
+    if role.builtin:
+        return BUILTIN_ROLE_PRIVILEGES[role.builtin]
+    return frozenset(rp.privilege for rp in role.privileges.all())
+
+
+@dataclass(frozen=True)
+class LicenceCount:
+    sku: str
+    label: str
+    total: int
+    used: int
+
+    @property
+    def available(self) -> int:
+        return max(self.total - self.used, 0)
+
+
+def licence_counts(*, domain_id: int) -> list[LicenceCount]:
+    """Bought, used and left licences of each kind for one domain, in two queries."""
+    totals = dict(LicencePool.objects.filter(domain_id=domain_id).values_list("sku", "total"))
+    used = dict(
+        LicenceAssignment.objects.filter(user__domain_id=domain_id)
+        .values("sku")
+        .annotate(n=Count("id"))
+        .values_list("sku", "n")
+    )
+    return [
+        LicenceCount(sku=sku, label=str(label), total=totals.get(sku, 0), used=used.get(sku, 0))
+        for sku, label in LicenceSku.choices
+    ]
+
+
+def licence_request_list(*, domain_id: int, limit: int = 20) -> QuerySet[LicenceRequest]:
+    return (
+        LicenceRequest.objects.filter(domain_id=domain_id)
+        .select_related("requested_by")
+        .order_by("-requested_at", "-id")[:limit]
+    )

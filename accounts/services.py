@@ -2,10 +2,18 @@
 acts on their own domain only (R8)."""
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Iterable
 
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import transaction
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import (
@@ -14,6 +22,7 @@ from accounts.models import (
     Domain,
     LicenceAssignment,
     LicencePool,
+    LicenceRequest,
     LicenceSku,
     OrgUnit,
     Privilege,
@@ -21,8 +30,10 @@ from accounts.models import (
     RolePrivilege,
     User,
 )
-from accounts.selectors import user_has_privilege
+from accounts.selectors import role_privileges, user_has_privilege, user_is_super_admin, user_privileges
 from portal.errors import InvalidInput, NotFound, PermissionRefused
+
+logger = logging.getLogger(__name__)
 
 CONSUMER_EMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
 
@@ -95,27 +106,105 @@ def user_create(
         language=language,
         time_zone=time_zone,
     )
+    # allauth signs in and resets passwords by the addresses it knows.
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
     licence_assign(user=user, sku=LicenceSku.CLOUD_IDENTITY_FREE)
     if org_unit.auto_licensing:
         licence_assign(user=user, sku=LicenceSku.WORKSPACE)
     return user
 
 
-@transaction.atomic
-def role_create(*, actor: User, name: str, privileges: Iterable[str], description: str = "") -> AdminRole:
-    """A custom role of the actor's domain."""
-    _require(actor, Privilege.MANAGE_ROLES)
-    name = name.strip()
+ROLE_NAME_MAX = AdminRole._meta.get_field("name").max_length
+ROLE_DESCRIPTION_MAX = AdminRole._meta.get_field("description").max_length
+
+
+def _clean_role_input(
+    *, actor: User, name: str, privileges: Iterable[str], description: str
+) -> tuple[str, set[str], str]:
+    name = (name or "").strip()
+    description = (description or "").strip()
     if not name:
         raise InvalidInput(_("Give the role a name."))
+    if len(name) > ROLE_NAME_MAX:
+        raise InvalidInput(_("A role name has at most %(n)d characters.") % {"n": ROLE_NAME_MAX})
+    if len(description) > ROLE_DESCRIPTION_MAX:
+        raise InvalidInput(_("A description has at most %(n)d characters.") % {"n": ROLE_DESCRIPTION_MAX})
     chosen = set(privileges)
     if not chosen or not chosen <= set(Privilege.values):
         raise InvalidInput(_("Choose at least one privilege from the list."))
+    _require_holds(actor, chosen)
+    return name, chosen, description
+
+
+def _require_holds(actor: User, privileges: Iterable[str]) -> None:
+    """Nobody hands out more than they hold: a role manager who is not a super admin
+    cannot build or assign a role that would make someone (or themselves) one."""
+    missing = set(privileges) - user_privileges(actor)
+    if missing:
+        labels = ", ".join(str(Privilege(p).label) for p in sorted(missing))
+        raise PermissionRefused(
+            _("You cannot grant privileges you do not hold yourself: %(privileges)s.")
+            % {"privileges": labels}
+        )
+
+
+@transaction.atomic
+def role_create(*, actor: User, name: str, privileges: Iterable[str], description: str = "") -> AdminRole:
+    """A custom role of the actor's domain, built from the privilege tree."""
+    _require(actor, Privilege.MANAGE_ROLES)
+    name, chosen, description = _clean_role_input(
+        actor=actor, name=name, privileges=privileges, description=description
+    )
     if AdminRole.objects.filter(domain=actor.domain, name__iexact=name).exists():
         raise InvalidInput(_("A role with this name already exists."))
     role = AdminRole.objects.create(name=name, description=description, domain=actor.domain)
     RolePrivilege.objects.bulk_create(RolePrivilege(role=role, privilege=p) for p in sorted(chosen))
     return role
+
+
+def _custom_role_of_actor(actor: User, role: AdminRole) -> AdminRole:
+    """The role, locked, if it is a custom role of the actor's domain. Built-in roles are
+    the same for every domain and cannot be changed; another domain's role is not found."""
+    if role.builtin:
+        raise InvalidInput(_("Built-in roles cannot be changed or deleted."))
+    _require_same_domain(actor, role.domain_id)
+    return AdminRole.objects.select_for_update().get(pk=role.pk)
+
+
+@transaction.atomic
+def role_update(
+    *, actor: User, role: AdminRole, name: str, privileges: Iterable[str], description: str = ""
+) -> AdminRole:
+    """Rename a custom role or change its privileges. Holders get the new privileges on
+    their next request."""
+    _require(actor, Privilege.MANAGE_ROLES)
+    role = _custom_role_of_actor(actor, role)
+    name, chosen, description = _clean_role_input(
+        actor=actor, name=name, privileges=privileges, description=description
+    )
+    _require_holds(actor, role_privileges(role))
+    if AdminRole.objects.filter(domain=actor.domain, name__iexact=name).exclude(pk=role.pk).exists():
+        raise InvalidInput(_("A role with this name already exists."))
+    role.name, role.description = name, description
+    role.save(update_fields=["name", "description"])
+    current = set(role.privileges.values_list("privilege", flat=True))
+    role.privileges.filter(privilege__in=current - chosen).delete()
+    RolePrivilege.objects.bulk_create(RolePrivilege(role=role, privilege=p) for p in sorted(chosen - current))
+    return role
+
+
+@transaction.atomic
+def role_delete(*, actor: User, role: AdminRole) -> None:
+    """Delete a custom role that nobody holds any more."""
+    _require(actor, Privilege.MANAGE_ROLES)
+    role = _custom_role_of_actor(actor, role)
+    holders = role.assignments.count()
+    if holders:
+        raise InvalidInput(
+            _("“%(role)s” is assigned to %(n)d account(s). Unassign it first.")
+            % {"role": role.name, "n": holders}
+        )
+    role.delete()
 
 
 def _role_usable_in(role: AdminRole, domain: Domain) -> bool:
@@ -132,6 +221,7 @@ def role_assign(*, actor: User, user: User, role: AdminRole) -> RoleAssignment:
         raise NotFound()
     if role.is_super_admin and email_is_consumer(user.email):
         raise InvalidInput(_("A @gmail.com account can never be a super admin."))
+    _require_holds(actor, role_privileges(role))
     assignment, _created = RoleAssignment.objects.get_or_create(
         user=user, role=role, defaults={"assigned_by": actor}
     )
@@ -140,15 +230,29 @@ def role_assign(*, actor: User, user: User, role: AdminRole) -> RoleAssignment:
 
 @transaction.atomic
 def role_unassign(*, actor: User, user: User, role: AdminRole) -> None:
+    """Take a role away from an account of the actor's domain, from its next request on.
+    A domain always keeps at least one active super admin."""
     _require(actor, Privilege.MANAGE_ROLES)
     _require_same_domain(actor, user.domain_id)
+    if not _role_usable_in(role, actor.domain):
+        raise NotFound()
+    _require_holds(actor, role_privileges(role))
     if role.is_super_admin:
-        others = RoleAssignment.objects.filter(
-            role=role, user__domain_id=user.domain_id, user__is_active=True
-        ).exclude(user=user)
-        if not others.exists():
-            raise InvalidInput(_("A domain must keep at least one super admin."))
+        _require_another_super_admin(domain_id=user.domain_id, besides=user)
     RoleAssignment.objects.filter(user=user, role=role).delete()
+
+
+def _require_another_super_admin(*, domain_id: int, besides: User) -> None:
+    # Lock the domain's super admins (in id order, so two admins acting at once cannot
+    # deadlock) before counting: two concurrent removals cannot leave nobody.
+    super_admins = list(
+        User.objects.select_for_update(of=("self",))
+        .filter(domain_id=domain_id, role_assignments__role__builtin=AdminRole.BuiltIn.SUPER_ADMIN)
+        .order_by("pk")
+        .values_list("pk", "is_active")
+    )
+    if not any(active and pk != besides.pk for pk, active in super_admins):
+        raise InvalidInput(_("A domain must keep at least one active super admin."))
 
 
 @transaction.atomic
@@ -158,14 +262,199 @@ def org_unit_create(
     _require(actor, Privilege.MANAGE_USERS)
     if parent is not None:
         _require_same_domain(actor, parent.domain_id)
-    name = name.strip()
-    if not name:
-        raise InvalidInput(_("Give the org unit a name."))
+    name = _clean_org_unit_name(name)
     if OrgUnit.objects.filter(domain=actor.domain, name__iexact=name).exists():
         raise InvalidInput(_("An org unit with this name already exists."))
     return OrgUnit.objects.create(
         domain=actor.domain, name=name, parent=parent, auto_licensing=auto_licensing
     )
+
+
+ORG_UNIT_NAME_MAX = OrgUnit._meta.get_field("name").max_length
+
+
+def _clean_org_unit_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput(_("Give the org unit a name."))
+    if len(name) > ORG_UNIT_NAME_MAX:
+        raise InvalidInput(_("An org unit name has at most %(n)d characters.") % {"n": ORG_UNIT_NAME_MAX})
+    return name
+
+
+def _org_unit_of_actor(actor: User, org_unit: OrgUnit) -> OrgUnit:
+    _require(actor, Privilege.MANAGE_USERS)
+    _require_same_domain(actor, org_unit.domain_id)
+    return OrgUnit.objects.select_for_update().get(pk=org_unit.pk)
+
+
+@transaction.atomic
+def org_unit_rename(*, actor: User, org_unit: OrgUnit, name: str) -> OrgUnit:
+    org_unit = _org_unit_of_actor(actor, org_unit)
+    name = _clean_org_unit_name(name)
+    if (
+        OrgUnit.objects.filter(domain_id=org_unit.domain_id, name__iexact=name)
+        .exclude(pk=org_unit.pk)
+        .exists()
+    ):
+        raise InvalidInput(_("An org unit with this name already exists."))
+    org_unit.name = name
+    org_unit.save(update_fields=["name"])
+    return org_unit
+
+
+@transaction.atomic
+def org_unit_set_auto_licensing(*, actor: User, org_unit: OrgUnit, auto_licensing: bool) -> OrgUnit:
+    """Turn automatic licensing on or off. It applies to accounts created from now on;
+    licences already given stay."""
+    org_unit = _org_unit_of_actor(actor, org_unit)
+    if org_unit.auto_licensing != auto_licensing:
+        org_unit.auto_licensing = auto_licensing
+        org_unit.save(update_fields=["auto_licensing"])
+    return org_unit
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+def _user_of_actor(actor: User, user: User) -> User:
+    _require(actor, Privilege.MANAGE_USERS)
+    _require_same_domain(actor, user.domain_id)
+    return User.objects.select_for_update().get(pk=user.pk)
+
+
+def _end_sessions(user_id: int) -> int:
+    """Delete every database session signed in as this account. Sessions carry the user
+    id only inside their encoded data, so the unexpired ones are read in chunks; a
+    suspension is rare and this keeps the session engine Django's own. Even a session
+    missed here (another engine) is useless: the auth backend refuses inactive users."""
+    keys = [
+        session.session_key
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator(chunk_size=2000)
+        if str(session.get_decoded().get("_auth_user_id")) == str(user_id)
+    ]
+    Session.objects.filter(session_key__in=keys).delete()
+    return len(keys)
+
+
+@transaction.atomic
+def user_suspend(*, actor: User, user: User) -> User:
+    """Suspend an account of the actor's domain: it can no longer sign in, and every
+    session it has ends at once. Roles, licences and history stay, so reactivating
+    restores the account as it was. Nobody suspends themselves; only a super admin
+    suspends a super admin; a domain keeps at least one active super admin."""
+    user = _user_of_actor(actor, user)
+    if user.pk == actor.pk:
+        raise InvalidInput(_("You cannot suspend your own account."))
+    if not user.is_active:
+        return user
+    if RoleAssignment.objects.filter(user=user, role__builtin=AdminRole.BuiltIn.SUPER_ADMIN).exists():
+        if not user_is_super_admin(actor):
+            raise PermissionRefused(_("Only a super admin can suspend another super admin."))
+        _require_another_super_admin(domain_id=user.domain_id, besides=user)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    ended = _end_sessions(user.pk)
+    logger.info("account suspended", extra={"user_id": user.pk, "sessions_ended": ended})
+    return user
+
+
+@transaction.atomic
+def user_reactivate(*, actor: User, user: User) -> User:
+    user = _user_of_actor(actor, user)
+    if not user.is_active:
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+    return user
+
+
+NOTIFICATION_EMAIL_MAX = User._meta.get_field("notification_email").max_length
+
+
+@transaction.atomic
+def user_notification_address_set(*, actor: User, user: User, address: str) -> User:
+    """Where the account's mail goes: for a Cloud Identity account, typically the
+    person's Google Workspace address. Empty means the account's own address."""
+    user = _user_of_actor(actor, user)
+    address = (address or "").strip().lower()
+    if address:
+        if len(address) > NOTIFICATION_EMAIL_MAX:
+            raise InvalidInput(_("Enter a valid email address."))
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise InvalidInput(_("Enter a valid email address.")) from None
+    if address == user.email:
+        address = ""
+    user.notification_email = address
+    user.save(update_fields=["notification_email"])
+    return user
+
+
+# --------------------------------------------------------------------------- licences
+
+LICENCE_REQUEST_MAX = 100_000
+LICENCE_NOTE_MAX = 2000
+
+
+def _require_super_admin(actor: User) -> None:
+    if not user_is_super_admin(actor):
+        raise PermissionRefused(
+            _("Only a super admin of %(domain)s can do this.") % {"domain": actor.domain.name}
+        )
+
+
+@transaction.atomic
+def licence_request_create(*, actor: User, sku: str, quantity: int, note: str = "") -> LicenceRequest:
+    """A super admin asks for more licences. The request is stored, then mailed to the
+    operators once the transaction has committed (a failed mail loses nothing: the row
+    stays and the Django admin lists it)."""
+    _require_super_admin(actor)
+    if sku not in LicenceSku.values:
+        raise InvalidInput(_("Choose a licence type from the list."))
+    if (
+        not isinstance(quantity, int)
+        or isinstance(quantity, bool)
+        or not 1 <= quantity <= LICENCE_REQUEST_MAX
+    ):
+        raise InvalidInput(_("Ask for between 1 and %(max)d licences.") % {"max": LICENCE_REQUEST_MAX})
+    note = (note or "").strip()
+    if len(note) > LICENCE_NOTE_MAX:
+        raise InvalidInput(_("A note has at most %(n)d characters.") % {"n": LICENCE_NOTE_MAX})
+    request = LicenceRequest.objects.create(
+        domain_id=actor.domain_id, sku=sku, quantity=quantity, note=note, requested_by=actor
+    )
+    transaction.on_commit(lambda: _mail_licence_request(request.pk))
+    return request
+
+
+def _mail_licence_request(request_id: int) -> None:
+    request = LicenceRequest.objects.select_related("domain", "requested_by").get(pk=request_id)
+    recipients = list(settings.OPERATOR_EMAILS)
+    if not recipients:
+        return
+    # Operators read English; the strings are still marked for translation.
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("Licence request: %(quantity)d × %(sku)s for %(domain)s") % {
+            "quantity": request.quantity,
+            "sku": LicenceSku(request.sku).label,
+            "domain": request.domain.name,
+        }
+        body = "\n".join(
+            [
+                _("Domain: %(domain)s") % {"domain": request.domain.name},
+                _("Licence type: %(sku)s") % {"sku": LicenceSku(request.sku).label},
+                _("Quantity: %(quantity)d") % {"quantity": request.quantity},
+                _("Requested by: %(email)s") % {"email": request.requested_by.email},
+                _("Requested at: %(when)s") % {"when": request.requested_at.isoformat()},
+                "",
+                request.note or _("(no note)"),
+            ]
+        )
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=False)
+    except Exception:  # the request is stored; a mail server outage must not fail the page
+        logger.exception("licence request mail failed", extra={"licence_request_id": request_id})
 
 
 def api_token_create(*, user: User, name: str = "") -> str:

@@ -1,14 +1,19 @@
 """Writes about customers: who manages or supports them, and their consent. Relationship
 rows are never rewritten: a change ends the active row and starts a new one."""
 
+import re
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Domain, User
 from accounts.selectors import user_is_super_admin
+from customers.admin_selectors import customer_record_editable_by
 from customers.models import AccessGrant, AccessGrantChange, Customer, Relationship
-from portal.errors import InvalidInput, PermissionRefused
+from portal.errors import InvalidInput, NotFound, PermissionRefused
 
 
 def _require_customer_super_admin(*, actor: User, customer: Customer) -> None:
@@ -116,3 +121,59 @@ def support_partner_remove(*, actor: User, customer: Customer, domain: Domain) -
             _("%(domain)s is not a support partner of this customer.") % {"domain": domain.name}
         )
     _end(rel, actor=actor)
+
+
+# --------------------------------------------------------------------------- sales-console record
+
+RECORD_FIELDS = (
+    "address_line",
+    "city",
+    "postal_code",
+    "country_code",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+)
+
+
+@transaction.atomic
+def customer_record_update(*, actor: User, customer: Customer, **fields: str) -> Customer:
+    """The reseller super admin keeps the customer's address and contact, as in the
+    Partner Sales Console; delegated cases are pre-filled from it. Only the reseller of
+    record does; for any other domain the customer is not found (R9)."""
+    if not user_is_super_admin(actor) or actor.domain.kind != Domain.Kind.RESELLER:
+        raise PermissionRefused(
+            _("Only a super admin of %(domain)s can change this.") % {"domain": actor.domain.name}
+        )
+    unknown = set(fields) - set(RECORD_FIELDS)
+    if unknown:
+        raise InvalidInput()
+    customer = (
+        customer_record_editable_by(actor).select_for_update(of=("self",)).filter(pk=customer.pk).first()
+    )
+    if customer is None:
+        raise NotFound()
+    cleaned = {}
+    for name, value in fields.items():
+        value = (value or "").strip()
+        limit = Customer._meta.get_field(name).max_length
+        if len(value) > limit:
+            raise InvalidInput(
+                _("“%(field)s” has at most %(n)d characters.")
+                % {"field": Customer._meta.get_field(name).verbose_name, "n": limit}
+            )
+        cleaned[name] = value
+    if cleaned.get("country_code"):
+        cleaned["country_code"] = cleaned["country_code"].upper()
+        if not re.fullmatch(r"[A-Z]{2}", cleaned["country_code"]):
+            raise InvalidInput(_("Enter the country as its two-letter code, for example KR."))
+    if cleaned.get("contact_email"):
+        cleaned["contact_email"] = cleaned["contact_email"].lower()
+        try:
+            validate_email(cleaned["contact_email"])
+        except ValidationError:
+            raise InvalidInput(_("Enter a valid contact email address.")) from None
+    for name, value in cleaned.items():
+        setattr(customer, name, value)
+    customer.save(update_fields=list(cleaned))
+    return customer
