@@ -17,5 +17,7 @@ urlpatterns = [
     path("support/", include("cases.support_urls")),
     path("supportcenter/", supportcenter_redirect),
     path("supportcenter/<path:rest>", supportcenter_redirect),
+    path("settings/tokens/", include("accounts.token_urls")),
+    path("", include("cases.api.urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -188,6 +188,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 CASE_REOPEN_DAYS = env_int("CASE_REOPEN_DAYS", 30)
 CASE_AUTO_CLOSE_DAYS = env_int("CASE_AUTO_CLOSE_DAYS", 7)
 CASE_NUMBER_BASE = 40_000_000
+# Calls per minute one API token may make; more answer 429 RESOURCE_EXHAUSTED (0: no limit).
+API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 600)
 
 # --------------------------------------------------------------------------- mail
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
