@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("cases/", include("cases.urls")),
     path("customers/", include("customers.urls")),
+    path("customer/admin/", include("customers.admin_urls")),
     path("customer/", include("customers.portal_urls")),
     path("support/", include("cases.support_urls")),
     path("supportcenter/", supportcenter_redirect),
