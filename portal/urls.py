@@ -15,6 +15,7 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("customer/admin/", include("customers.admin_urls")),
     path("customer/", include("customers.portal_urls")),
+    path("admin-console/", include("accounts.console_urls")),
     path("support/", include("cases.support_urls")),
     path("supportcenter/", supportcenter_redirect),
     path("supportcenter/<path:rest>", supportcenter_redirect),
