@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
+from cases.dashboard_views import dashboard
 from portal.legacy import supportcenter_redirect
 from portal.views import healthz
 
@@ -16,6 +17,7 @@ urlpatterns = [
     path("customer/admin/", include("customers.admin_urls")),
     path("customer/", include("customers.portal_urls")),
     path("admin-console/", include("accounts.console_urls")),
+    path("dashboard/", dashboard, name="dashboard"),
     path("support/", include("cases.support_urls")),
     path("supportcenter/", supportcenter_redirect),
     path("supportcenter/<path:rest>", supportcenter_redirect),
