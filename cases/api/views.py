@@ -11,6 +11,8 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from accounts.models import Domain, Privilege
+from accounts.selectors import user_has_privilege
 from cases.api import resources
 from cases.api.auth import api_user_for
 from cases.api.errors import (
@@ -36,8 +38,9 @@ from cases.api_selectors import (
     api_parent_scope,
 )
 from cases.models import COMMENT_MAX_LENGTH, Case
+from cases.selectors import reseller_can_access_cases
 from cases.services import attachment_add, case_close, case_comment_add, case_escalate
-from portal.errors import DomainError
+from portal.errors import DomainError, PermissionRefused
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +55,28 @@ INT32_MAX = 2**31 - 1
 MAX_JUSTIFICATION = 1000
 
 
-def api_endpoint(**handlers):
+def require_case_access(user) -> None:
+    """R2 for the API: a reseller account without the case privileges is told what it
+    lacks and whom to ask, as the pages tell it (this reveals nothing about any tenant)."""
+    if user.domain.kind != Domain.Kind.RESELLER or reseller_can_access_cases(user):
+        return
+    missing = [
+        str(Privilege(privilege).label)
+        for privilege in (Privilege.SUPPORT, Privilege.RESELLER_ACCESS_CUSTOMER_CASES)
+        if not user_has_privilege(user, privilege)
+    ]
+    raise PermissionRefused(
+        _(
+            "Working with customer cases needs these privileges: %(privileges)s. Ask your domain's super admin."
+        )
+        % {"privileges": ", ".join(f"“{label}”" for label in missing)}
+    )
+
+
+def api_endpoint(*, case_access: bool = True, **handlers):
     """A view serving `handlers` by HTTP method: `api_endpoint(GET=list_cases, POST=create_case)`.
-    Each handler is called as `handler(request, user, **url_kwargs)`."""
+    Each handler is called as `handler(request, user, **url_kwargs)`, after the token is
+    authenticated, rate-limited and (with `case_access`) checked for the case privileges."""
     allowed = ", ".join(sorted(handlers))
 
     @csrf_exempt
@@ -70,6 +92,8 @@ def api_endpoint(**handlers):
         else:
             try:
                 user = api_user_for(request)
+                if case_access:
+                    require_case_access(user)
                 kind = kwargs.pop("kind", PARENT_KIND)
                 if kind != PARENT_KIND:
                     raise invalid(
@@ -329,7 +353,7 @@ attachments_collection = api_endpoint(GET=_list_attachments, POST=_upload_attach
 attachment_upload = api_endpoint(POST=_upload_attachment)
 attachment_item = api_endpoint(GET=_get_attachment)
 attachment_download = api_endpoint(GET=_download_attachment)
-classifications_search = api_endpoint(GET=_search_classifications)
+classifications_search = api_endpoint(GET=_search_classifications, case_access=False)
 
 
 @csrf_exempt
