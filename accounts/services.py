@@ -343,15 +343,19 @@ def user_suspend(*, actor: User, user: User) -> User:
     session it has ends at once. Roles, licences and history stay, so reactivating
     restores the account as it was. Nobody suspends themselves; only a super admin
     suspends a super admin; a domain keeps at least one active super admin."""
-    user = _user_of_actor(actor, user)
+    _require(actor, Privilege.MANAGE_USERS)
+    _require_same_domain(actor, user.domain_id)
     if user.pk == actor.pk:
         raise InvalidInput(_("You cannot suspend your own account."))
-    if not user.is_active:
-        return user
     if RoleAssignment.objects.filter(user=user, role__builtin=AdminRole.BuiltIn.SUPER_ADMIN).exists():
         if not user_is_super_admin(actor):
             raise PermissionRefused(_("Only a super admin can suspend another super admin."))
+        # Locks every super admin of the domain in id order before the target alone, so
+        # two admins suspending each other at once wait for each other, never deadlock.
         _require_another_super_admin(domain_id=user.domain_id, besides=user)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.is_active:
+        return user
     user.is_active = False
     user.save(update_fields=["is_active"])
     ended = _end_sessions(user.pk)
