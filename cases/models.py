@@ -115,6 +115,11 @@ class Case(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Written by the periodic jobs (cases.system_services). The rules themselves are decided
+    # by time at request time; these record that the job acted, so it acts once.
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    first_response_breached_at = models.DateTimeField(null=True, blank=True)
+    locked_at = models.DateTimeField(null=True, blank=True)
     # Title, description and every comment, kept by PostgreSQL triggers (migration 0003)
     # and indexed with GIN; unused (NULL) on the SQLite demo database.
     search_vector = SearchVectorField(null=True, editable=False)
@@ -188,6 +193,18 @@ class Case(models.Model):
             models.Index(fields=["-updated_at", "-id"], name="case_updated_idx"),
             models.Index(
                 fields=["state", "assignee"], condition=~Q(state="CLOSED"), name="case_open_queue_idx"
+            ),
+            # What the periodic jobs look for, kept small by their conditions.
+            models.Index(
+                fields=["closed_at"],
+                condition=Q(state="CLOSED", locked_at__isnull=True),
+                name="case_closed_unlocked_idx",
+            ),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(first_response_at__isnull=True, first_response_breached_at__isnull=True)
+                & ~Q(state="CLOSED"),
+                name="case_awaiting_response_idx",
             ),
         ]
 
@@ -297,6 +314,10 @@ class CaseEvent(models.Model):
         SUBSCRIBER_REMOVED = "SUBSCRIBER_REMOVED", _("No longer shared with")
         ASSIGNED = "ASSIGNED", _("Assigned")
         UPDATED = "UPDATED", _("Updated")
+        # Written by the periodic jobs (cases.system_services).
+        AUTO_CLOSE_REMINDER = "AUTO_CLOSE_REMINDER", _("Reminder before automatic closing")
+        FIRST_RESPONSE_BREACHED = "FIRST_RESPONSE_BREACHED", _("First-response target missed")
+        LOCKED = "LOCKED", _("Locked")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")

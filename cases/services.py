@@ -31,6 +31,7 @@ from cases.selectors import case_visible_to, reseller_can_access_cases
 from cases.uploads import upload_check
 from customers.models import Customer, SupportTier
 from customers.selectors import customer_consent_for, customer_reseller_of_record, customer_visible_to
+from notifications.services import outbox_write_for_event
 from portal.errors import InvalidInput, InvalidTransition, NotFound, PermissionRefused, StaleWrite
 
 MAX_SUBSCRIBERS = 50
@@ -55,7 +56,7 @@ def _event(
     after: Any = None,
     actor_email: str = "",
 ) -> CaseEvent:
-    return CaseEvent.objects.create(
+    event = CaseEvent.objects.create(
         case=case,
         actor=actor,
         actor_email=actor_email or (actor.email if actor else ""),
@@ -64,6 +65,8 @@ def _event(
         before=before,
         after=after,
     )
+    outbox_write_for_event(event)  # the mail about it, in this same transaction (notifications)
+    return event
 
 
 def _locked(*, user: User, case: Case, expected_version: int | None = None) -> Case:

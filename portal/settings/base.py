@@ -58,10 +58,14 @@ LOCAL_APPS = [
     "accounts",
     "customers",
     "cases",
+    "notifications",
+    "bench",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
+    # First, so that it times the whole stack; inactive unless PORTAL_SERVER_TIMING=1 (benchmark).
+    "portal.timing.ServerTimingMiddleware",
     "portal.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -201,6 +205,25 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Reseller support portal <support@portal.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 OPERATOR_EMAILS = env_list("OPERATOR_EMAILS", "operators@portal.example")
+# Seconds an SMTP conversation may stall before the send counts as failed (and is retried).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+
+# --------------------------------------------------------------------------- notifications
+# Replies go to <REPLY_EMAIL_LOCALPART>+<case number>.<token>@<REPLY_EMAIL_DOMAIN>; that
+# domain also names our Message-IDs. docs/notifications.md explains the whole flow.
+REPLY_EMAIL_DOMAIN = env("REPLY_EMAIL_DOMAIN", "portal.example").lower()
+REPLY_EMAIL_LOCALPART = env("REPLY_EMAIL_LOCALPART", "reply").lower()
+# The SMTP/LMTP listener for replies (`manage.py mail_listener`).
+MAIL_LISTENER_HOST = env("MAIL_LISTENER_HOST", "127.0.0.1")
+MAIL_LISTENER_PORT = env_int("MAIL_LISTENER_PORT", 2525)
+# Outbox rows still pending this many seconds after they were due are queued again by the sweep.
+OUTBOX_SWEEP_AGE_SECONDS = env_int("OUTBOX_SWEEP_AGE_SECONDS", 60)
+# One mail is tried at most this often; waits double from the backoff up to its cap.
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
+OUTBOX_RETRY_BACKOFF_SECONDS = env_int("OUTBOX_RETRY_BACKOFF_SECONDS", 30)
+OUTBOX_RETRY_BACKOFF_MAX_SECONDS = env_int("OUTBOX_RETRY_BACKOFF_MAX_SECONDS", 3600)
+# The reminder goes this many days before a waiting case is closed automatically.
+CASE_AUTO_CLOSE_REMINDER_DAYS = env_int("CASE_AUTO_CLOSE_REMINDER_DAYS", 2)
 
 # --------------------------------------------------------------------------- celery
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -212,9 +235,32 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 120
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+# Exactly one beat runs these; each job is safe to run twice at once (row locks, SKIP LOCKED).
+# A run that no worker picked up before the next one is due expires instead of piling up.
+CELERY_BEAT_SCHEDULE: dict = {
+    "outbox-sweep": {
+        "task": "notifications.tasks.outbox_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "first-response-breaches": {
+        "task": "notifications.tasks.cases_flag_first_response_breaches",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "auto-close": {
+        "task": "notifications.tasks.cases_auto_close",
+        "schedule": 15 * 60.0,
+        "options": {"expires": 14 * 60},
+    },
+    "mark-locked": {
+        "task": "notifications.tasks.cases_mark_locked",
+        "schedule": 60 * 60.0,
+        "options": {"expires": 59 * 60},
+    },
+}
 
 # --------------------------------------------------------------------------- security headers
 CONTENT_SECURITY_POLICY = {

@@ -1,0 +1,153 @@
+"""Rendering one outbox row into a mail: HTML and plain text, in the case's language and
+time zone, with the case link, the reply address and the threading headers."""
+
+import re
+import zoneinfo
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+
+from cases.lifecycle import FIRST_RESPONSE_HOURS, first_response_due
+from cases.models import Case, CaseEvent
+from notifications.addresses import reply_address, thread_headers, thread_id
+from notifications.models import Notice, OutboxMessage
+
+# The first line of every text mail. Everything below it in a reply is quoted mail and
+# dropped (notifications.mailparse); it stays ASCII-framed so that it survives any client.
+REPLY_MARKER = "##- Please type your reply above this line -##"
+
+
+def case_url(number: int) -> str:
+    """The case page (SPEC §5 fixes this address)."""
+    return f"{settings.SITE_URL}/cases/{number}/"
+
+
+def mail_subject(case: Case) -> str:
+    title = " ".join((case.title or "").split())
+    return f"[Case {case.number}] {title}"
+
+
+def _zone(case: Case) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(case.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def _when(value: datetime | None, case: Case) -> str:
+    if value is None:
+        return ""
+    zone = _zone(case)
+    return f"{formats.date_format(timezone.localtime(value, zone), 'DATETIME_FORMAT')} ({zone.key})"
+
+
+def _label(choices, value) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value or "")
+
+
+def _actor_name(event: CaseEvent) -> str:
+    if event.actor is not None:
+        return event.actor.display_name
+    return event.actor_email or _("The support portal")
+
+
+def _details(row: OutboxMessage) -> dict:
+    """What each kind of mail says beyond the case summary."""
+    case, event, notice = row.case, row.event, row.notice
+    details: dict = {}
+    if notice in (Notice.FILED, Notice.SHARED):
+        details["description"] = case.description
+    elif notice == Notice.REPLY:
+        comment = case.comments.filter(pk=(event.after or {}).get("comment")).first()
+        details["comment_body"] = comment.body if comment else ""
+    elif notice in (Notice.STATE, Notice.CLOSED, Notice.REOPENED):
+        details["before"] = _label(Case.State, event.before)
+        details["after"] = _label(Case.State, event.after)
+        if notice == Notice.CLOSED or notice == Notice.STATE:
+            details["reopen_days"] = settings.CASE_REOPEN_DAYS
+    elif notice == Notice.AUTO_CLOSED:
+        details["days"] = settings.CASE_AUTO_CLOSE_DAYS
+        details["reopen_days"] = settings.CASE_REOPEN_DAYS
+    elif notice == Notice.SEVERITY:
+        details["before"] = _label(Case.Priority, event.before)
+        details["after"] = _label(Case.Priority, event.after)
+    elif notice == Notice.ESCALATED:
+        details["escalation_reason"] = _label(Case.EscalationReason, case.escalation_reason)
+        details["justification"] = case.escalation_justification
+    elif notice == Notice.REMINDER:
+        reminded_at = case.reminder_sent_at or event.created_at
+        details["closes_at"] = _when(
+            reminded_at + timedelta(days=settings.CASE_AUTO_CLOSE_REMINDER_DAYS), case
+        )
+        details["days"] = settings.CASE_AUTO_CLOSE_DAYS
+    elif notice == Notice.BREACH:
+        tier = case.customer.support_tier
+        details["target_hours"] = formats.localize(FIRST_RESPONSE_HOURS[tier].get(case.priority, 24))
+        details["due_at"] = _when(
+            first_response_due(created_at=case.created_at, tier=tier, priority=case.priority), case
+        )
+    return details
+
+
+def mail_context(row: OutboxMessage) -> dict:
+    """Call inside the case's language and time zone (see `render_message`)."""
+    case = row.case
+    return {
+        "notice": row.notice,
+        "case": case,
+        "subject": mail_subject(case),
+        "customer_name": case.customer.name,
+        "state": _label(Case.State, case.state),
+        "priority": _label(Case.Priority, case.priority),
+        "case_url": case_url(case.number),
+        "reply_address": reply_address(case.number),
+        "reply_marker": REPLY_MARKER,
+        "actor_name": _actor_name(row.event),
+        "event_at": _when(row.event.created_at, case),
+        "reason_code": row.reason,
+        "recipient": row.recipient_email,
+        "language": translation.get_language(),
+        **_details(row),
+    }
+
+
+def render_message(row: OutboxMessage) -> EmailMultiAlternatives:
+    """The mail for one outbox row. The text part is the message; the HTML part says the same."""
+    case = row.case
+    language = case.language or settings.LANGUAGE_CODE
+    with translation.override(language), timezone.override(_zone(case)):
+        context = mail_context(row)
+        text = render_to_string(f"notifications/{row.notice}.txt", context)
+        html = render_to_string(f"notifications/{row.notice}.html", context)
+    # Template tags leave blank lines behind; a text mail reads better without runs of them.
+    text = re.sub(r"\n[ \t]*(\n[ \t]*)+\n", "\n\n", text).strip() + "\n"
+    threading = thread_headers(number=case.number, message_id=row.message_id)
+    headers = {
+        "Message-ID": threading.message_id,
+        # Auto-responders must not answer notifications (RFC 3834); Exchange honours the second.
+        "Auto-Submitted": "auto-generated",
+        "X-Auto-Response-Suppress": "All",
+        "Content-Language": language,
+        "X-Portal-Case": str(case.number),
+        "X-Portal-Notice": row.notice,
+    }
+    if threading.in_reply_to:
+        headers["In-Reply-To"] = threading.in_reply_to
+        headers["References"] = thread_id(case.number)
+    message = EmailMultiAlternatives(
+        subject=mail_subject(case),
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[row.recipient_email],
+        reply_to=[reply_address(case.number)],
+        headers=headers,
+    )
+    message.attach_alternative(html, "text/html")
+    return message

@@ -1,0 +1,131 @@
+"""The mail outbox and the log of mail received for cases.
+
+An `OutboxMessage` is one mail to one recipient about one case event. It is written in
+the same transaction as the event, so a change and the mail about it are committed
+together or not at all; Celery only carries the row's id. `InboundMail` records every
+mail that arrived at a reply address and what became of it."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from cases.models import Case, CaseEvent, Comment
+
+
+class Notice(models.TextChoices):
+    """Which mail an event makes (each has a template pair in templates/notifications/)."""
+
+    FILED = "filed", _("Case filed")
+    SHARED = "shared", _("Case shared")
+    REPLY = "reply", _("Support reply")
+    STATE = "state", _("State changed")
+    CLOSED = "closed", _("Case closed")
+    AUTO_CLOSED = "auto_closed", _("Case closed automatically")
+    REOPENED = "reopened", _("Case reopened")
+    SEVERITY = "severity", _("Severity changed")
+    ESCALATED = "escalated", _("Case escalated")
+    REMINDER = "reminder", _("Reminder before automatic closing")
+    BREACH = "breach", _("First-response target missed")
+
+
+class OutboxMessage(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "PENDING", _("Pending")
+        SENT = "SENT", _("Sent")
+        FAILED = "FAILED", _("Failed")
+        SKIPPED = "SKIPPED", _("Not sent: recipient no longer allowed")
+
+    class Reason(models.TextChoices):
+        CREATOR = "creator", _("filed the case")
+        CONTACT = "contact", _("is the case contact")
+        SUBSCRIBER = "subscriber", _("the case is shared with this address")
+
+    event = models.ForeignKey(CaseEvent, on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
+    notice = models.CharField(_("mail"), max_length=16, choices=Notice.choices)
+    recipient_email = models.EmailField(_("to"))
+    # Set for a portal user (creator, contact with an account): they get mail only while
+    # `case_visible_to` lets them see the case, checked again just before sending.
+    # Empty for a subscriber, who gets mail while the case is shared with the address (R7).
+    recipient_user = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("user")
+    )
+    reason = models.CharField(_("why"), max_length=12, choices=Reason.choices)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    # Fixed when the row is written, so that every attempt sends the same Message-ID. The
+    # filing mail carries the case's thread id (the same for each of its recipients); every
+    # later mail answers it with In-Reply-To and References, so mail clients thread them.
+    message_id = models.CharField(_("Message-ID"), max_length=250)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # When the next attempt is due; the sweep queues rows overdue by OUTBOX_SWEEP_AGE_SECONDS.
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    last_queued_at = models.DateTimeField(_("last queued by the sweep"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("outgoing mail")
+        verbose_name_plural = _("outgoing mail")
+        constraints = [
+            # One mail per (event, recipient), whatever happens to the tasks.
+            models.UniqueConstraint(fields=["event", "recipient_email"], name="outbox_once_per_recipient"),
+            models.CheckConstraint(
+                condition=Q(status__in=["PENDING", "SENT", "FAILED", "SKIPPED"]), name="outbox_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="SENT", sent_at__isnull=False)
+                | (~Q(status="SENT") & Q(sent_at__isnull=True)),
+                name="outbox_sent_iff_sent_at",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], condition=Q(status="PENDING"), name="outbox_pending_due_idx"
+            ),
+            models.Index(fields=["status", "-created_at"], name="outbox_status_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_notice_display()} → {self.recipient_email} ({self.status})"
+
+
+class InboundMail(models.Model):
+    """One mail received at a reply address. (Message-ID, reply address) is unique, so a
+    mail that the sending server delivers twice becomes at most one comment."""
+
+    class Outcome(models.TextChoices):
+        ACCEPTED = "ACCEPTED", _("Added to the case")
+        REFUSED = "REFUSED", _("Refused")
+        IGNORED = "IGNORED", _("Ignored (automatic mail)")
+
+    message_id = models.CharField(_("Message-ID"), max_length=250)
+    sender = models.CharField(_("from"), max_length=254, blank=True)
+    recipient = models.CharField(_("to"), max_length=254, blank=True)
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("case")
+    )
+    comment = models.ForeignKey(
+        Comment, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("comment")
+    )
+    outcome = models.CharField(_("outcome"), max_length=8, choices=Outcome.choices)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("received mail")
+        verbose_name_plural = _("received mail")
+        constraints = [
+            models.UniqueConstraint(fields=["message_id", "recipient"], name="inbound_once_per_address"),
+            models.CheckConstraint(
+                condition=Q(outcome__in=["ACCEPTED", "REFUSED", "IGNORED"]), name="inbound_outcome_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sender} → {self.recipient}: {self.outcome}"
