@@ -15,6 +15,7 @@ import os
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.test import override_settings
 from django.utils import timezone
 from google.api_core import exceptions as google_exceptions
@@ -144,9 +145,7 @@ class TestDiscoveryClient:
         older = file_case(w.agent, w.acme, title="Kestrel calendar overlap")
         case_comment_add(user=w.agent, case=older, body="kestrel")
         since = timezone.now() + timedelta(seconds=1)
-        from time_machine import travel
-
-        with travel(since + timedelta(minutes=1)):
+        with time_machine.travel(since + timedelta(minutes=1)):
             newer = file_case(w.agent, w.acme, title="Kestrel room booking")
         search = discovery(token_for(w.agent)).cases().search
         found = search(parent=parent_of(w.acme), query='"kestrel"').execute()["cases"]
@@ -216,6 +215,7 @@ class TestDiscoveryClient:
         assert (status, error["status"]) == (401, "UNAUTHENTICATED")
 
     @override_settings(API_RATE_LIMIT_PER_MINUTE=2)
+    @time_machine.travel("2030-01-01 10:00:01", tick=True)  # all calls in one minute window
     def test_the_rate_limit_answers_429(self, w, token_for, discovery):
         service = discovery(token_for(w.agent))
         statuses = []
@@ -349,3 +349,13 @@ class TestGoogleCloudSupport:
         api_token_revoke(user=w.agent, token_id=w.agent.api_tokens.get(name="to revoke").pk)
         with pytest.raises(google_exceptions.Unauthorized):
             revoked.cases.get_case(name=name_of(theirs))
+
+    @override_settings(API_RATE_LIMIT_PER_MINUTE=1)
+    @time_machine.travel("2030-01-01 10:00:01", tick=True)  # both calls in one minute window
+    def test_the_rate_limit_raises_too_many_requests(self, w, token_for, gapic):
+        clients = gapic(token_for(w.agent))
+        list(clients.cases.search_case_classifications(request={"query": ""}))
+        with pytest.raises(google_exceptions.TooManyRequests) as limited:
+            list(clients.cases.search_case_classifications(request={"query": ""}))
+        assert limited.value.response.json()["error"]["status"] == "RESOURCE_EXHAUSTED"
+        assert int(limited.value.response.headers["Retry-After"]) >= 1
