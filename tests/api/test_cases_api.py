@@ -883,3 +883,25 @@ class TestQueryBudgets:
             small, _ = self.count(api, f"/v2/{name_of(case)}/{suffix}", {"pageSize": 5})
             large, _ = self.count(api, f"/v2/{name_of(case)}/{suffix}", {"pageSize": 50})
             assert small == large, suffix
+
+
+class TestSameMailsAsThePages:
+    """API writes go through the same services, so they leave the same mail in the outbox."""
+
+    def outbox(self, case):
+        from notifications.models import OutboxMessage
+
+        return sorted(
+            (row.notice, row.recipient_email) for row in OutboxMessage.objects.filter(case_id=case.pk)
+        )
+
+    def test_closing_and_commenting_through_the_api_queue_the_pages_mail(self, w, api_as, file_case):
+        by_page = file_case(w.acme_user, w.acme, subscribers=["ops@acme.example"])
+        by_api = file_case(w.acme_user, w.acme, subscribers=["ops@acme.example"])
+        case_comment_add(user=w.agent, case=by_page, body="Any news?")
+        case_close(user=w.agent, case=by_page)
+        api = api_as(w.agent)
+        assert api.post(f"/v2/{name_of(by_api)}/comments", {"body": "Any news?"}).status_code == 200
+        assert api.post(f"/v2/{name_of(by_api)}:close").status_code == 200
+        assert self.outbox(by_api) == self.outbox(by_page)
+        assert self.outbox(by_api)
