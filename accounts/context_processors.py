@@ -10,7 +10,5 @@ def portal(request):
     if user is not None and user.is_authenticated:
         context["nav_items"] = navigation_for(user)
         context["active_domain"] = user.domain
-        context["other_accounts"] = lambda: [
-            (index, account) for index, account in account_users(request) if account.pk != user.pk
-        ]
+        context["other_accounts"] = lambda: account_users(request, exclude_id=user.pk)
     return context

@@ -39,11 +39,13 @@ def signed_in_accounts(request) -> list[dict]:
     ]
 
 
-def account_slots(request) -> list:
+def account_slots(request, *, exclude_id: int | None = None) -> list:
     """The accounts of this browser in sign-in order; an account that is no longer valid
-    (suspended, password changed) leaves None in its slot, so other tabs keep their place."""
+    (suspended, password changed) leaves None in its slot, so other tabs keep their place.
+    Slots of `exclude_id` are None too (and cost no query)."""
     entries = signed_in_accounts(request)
-    users = get_user_model().objects.select_related("domain").in_bulk([entry["id"] for entry in entries])
+    wanted = [entry["id"] for entry in entries if entry["id"] != exclude_id]
+    users = get_user_model().objects.select_related("domain").in_bulk(wanted) if wanted else {}
     slots = []
     for entry in entries:
         user = users.get(entry["id"])
@@ -56,9 +58,13 @@ def account_slots(request) -> list:
     return slots
 
 
-def account_users(request) -> list[tuple[int, object]]:
-    """(slot, user) of every valid account of this browser."""
-    return [(index, user) for index, user in enumerate(account_slots(request)) if user is not None]
+def account_users(request, *, exclude_id: int | None = None) -> list[tuple[int, object]]:
+    """(slot, user) of every valid account of this browser, but `exclude_id`."""
+    return [
+        (index, user)
+        for index, user in enumerate(account_slots(request, exclude_id=exclude_id))
+        if user is not None
+    ]
 
 
 def _entry(user) -> dict:

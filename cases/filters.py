@@ -7,7 +7,6 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case
 from cases.selectors import OPEN, case_keyword_filter
-from customers.models import Customer
 
 STATE_CHOICES = [(OPEN, _("Open (all but closed)")), *Case.State.choices]
 PRIORITY_CHOICES = [(p, p) for p in Case.Priority.values]
@@ -28,7 +27,6 @@ class CaseFilter(django_filters.FilterSet):
     priority = django_filters.MultipleChoiceFilter(
         label=_("Severity"), choices=PRIORITY_CHOICES, widget=forms.CheckboxSelectMultiple
     )
-    customer = django_filters.ModelChoiceFilter(label=_("Customer"), queryset=Customer.objects.none())
     escalated = django_filters.BooleanFilter(
         label=_("Escalated"), method="filter_escalated", widget=django_filters.widgets.BooleanWidget
     )
@@ -51,10 +49,11 @@ class CaseFilter(django_filters.FilterSet):
 
     def __init__(self, *args, customers=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # Only customers the user may see can be chosen (R1); the list is the caller's.
         if customers is not None:
-            self.filters["customer"].queryset = customers
-        else:
-            del self.filters["customer"]
+            self.filters["customer"] = django_filters.ModelChoiceFilter(
+                label=_("Customer"), queryset=customers, field_name="customer"
+            )
 
     def filter_keyword(self, queryset, name, value):
         return case_keyword_filter(queryset, value)
