@@ -540,3 +540,9 @@ def test_account_without_view_customers_gets_403(w, signed_in):
 
 def test_customer_without_portal_access_is_refused(w, signed_in):
     assert signed_in(w.hooli_admin).get(reverse("customer_portal:home")).status_code == 403
+
+
+def test_form_shows_the_customers_sales_console_record(w, signed_in):
+    page = signed_in(w.agent).get(reverse("cases:create") + f"?customer={w.acme.pk}").content.decode()
+    record = page.split('data-testid="customer-record"', 1)[1].split("</dl>", 1)[0]
+    assert w.acme.contact_name in record and w.acme.city in record
