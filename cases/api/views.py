@@ -115,7 +115,6 @@ def api_endpoint(*, case_access: bool = True, **handlers):
         response.setdefault("Cache-Control", "private, no-store")
         return response
 
-    view.api_methods = tuple(sorted(handlers))
     return view
 
 
