@@ -1,0 +1,51 @@
+"""`manage.py bench_run`: measure the portal on the bench database (bench/run.py) and
+write the table to the terminal and the JSON to bench/results/."""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+from bench.run import run_benchmark, save, table
+
+
+class Command(BaseCommand):
+    help = "Benchmark the portal under gunicorn against the bench database (DATABASE_URL)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--prefix", default="bench")
+        parser.add_argument("--requests", type=int, default=200, help="timed requests per operation (ours)")
+        parser.add_argument(
+            "--admin-requests", type=int, default=20, help="timed requests per admin operation"
+        )
+        parser.add_argument("--warmup", type=int, default=5)
+        parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (the Dockerfile runs 3)")
+        parser.add_argument("--depth", type=int, default=1000, help="the deep list page")
+        parser.add_argument("--api-depth", type=int, default=100, help="the deep API page")
+        parser.add_argument("--duration", type=int, default=20, help="seconds of each wrk run")
+        parser.add_argument("--connections", type=int, default=50, help="wrk connections (concurrent users)")
+        parser.add_argument("--no-throughput", action="store_true")
+        parser.add_argument("--redis-url", default=None, help="default: a private redis-server for the run")
+
+    def handle(self, *args, **options):
+        if connection.vendor != "postgresql":
+            raise CommandError("The benchmark needs PostgreSQL: set DATABASE_URL to the bench database.")
+        try:
+            report = run_benchmark(
+                prefix=options["prefix"],
+                requests=options["requests"],
+                admin_requests=options["admin_requests"],
+                warmup=options["warmup"],
+                workers=options["workers"],
+                depth=options["depth"],
+                api_depth=options["api_depth"],
+                duration=options["duration"],
+                connections=options["connections"],
+                throughput=not options["no_throughput"],
+                redis_url=options["redis_url"],
+                log=self.stdout.write,
+            )
+        except RuntimeError as error:
+            raise CommandError(str(error)) from error
+        self.stdout.write("")
+        self.stdout.write(table(report))
+        path = save(report)
+        self.stdout.write(self.style.SUCCESS(f"\nWritten to {path}"))

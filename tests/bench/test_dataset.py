@@ -1,0 +1,226 @@
+"""The benchmark's dataset generator at a tiny scale: the rows it loads keep every rule of
+the data model, the reseller agent of the biggest domain can sign in and work, search
+finds generated words, and every page costs the same number of queries whatever the
+dataset's size."""
+
+import re
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, F
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import Domain, User
+from bench.dataset import (
+    BENCH_PASSWORD,
+    BULK_TABLES,
+    COMMON_TERM,
+    SEARCH_TRIGGER_TABLES,
+    BenchNames,
+    dataset_sizes,
+    secondary_structures,
+    zipf_counts,
+)
+from cases.models import Case, CaseEvent, Comment
+from cases.selectors import case_keyword_filter, case_visible_to
+from customers.models import AccessGrant, Customer, Relationship
+
+pytestmark = pytest.mark.django_db
+
+TINY = 0.002  # 2,000 cases over 40 customers: a few seconds
+
+
+def case_numbers(response) -> list[int]:
+    return [int(n) for n in re.findall(r'<tr data-case="(\d+)"', response.content.decode())]
+
+
+def rows(sql: str, params=()) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+# --------------------------------------------------------------------------- consistency
+
+
+def test_zipf_split_is_exact_skewed_and_leaves_nobody_empty():
+    counts = zipf_counts(1_000_000, 20_000, 1.0)
+    assert sum(counts) == 1_000_000 and min(counts) >= 1
+    assert counts[0] > 50_000 and sorted(counts)[10_000] <= 10  # a few thousands-strong, most a handful
+
+
+def test_load_restores_every_index_foreign_key_and_trigger(load):
+    before = secondary_structures(connection.cursor().cursor, BULK_TABLES)
+    load(scale=TINY, prefix="tiny")
+    after = secondary_structures(connection.cursor().cursor, BULK_TABLES)
+    assert after == before
+    enabled = dict(
+        rows(
+            "SELECT tgname, tgenabled FROM pg_trigger WHERE NOT tgisinternal AND tgrelid = ANY(%s::regclass[])",
+            [list(BULK_TABLES + SEARCH_TRIGGER_TABLES)],
+        )
+    )
+    assert {"cases_case_search_vector", "cases_comment_search_vector", "cases_caseevent_append_only"} <= set(
+        enabled
+    )
+    assert set(enabled.values()) == {"O"}  # "O": enabled
+
+
+def test_generated_rows_keep_the_rules_of_the_data_model(load):
+    report = load(scale=TINY, prefix="tiny")
+    cases = Case.objects.filter(customer__primary_domain__name__endswith=".tiny-customer.example")
+    n_cases, n_customers = dataset_sizes(TINY)
+    assert cases.count() == report.counts["cases"] == n_cases
+    assert (
+        Customer.objects.filter(primary_domain__name__endswith=".tiny-customer.example").count()
+        == n_customers
+    )
+    # every state and severity, a skew, a few long cases, about five messages a case
+    assert set(cases.values_list("state", flat=True)) == set(Case.State.values)
+    assert {"P1", "P2", "P3", "P4"} <= set(cases.values_list("priority", flat=True))
+    per_case = report.counts["comments"] / n_cases
+    assert 4 <= per_case <= 7
+    assert (
+        rows(
+            "SELECT count(*) FROM (SELECT case_id FROM cases_comment c JOIN cases_case k ON k.id = c.case_id "
+            "JOIN customers_customer u ON u.id = k.customer_id JOIN accounts_domain d ON d.id = u.primary_domain_id "
+            "WHERE d.name LIKE %s GROUP BY case_id HAVING count(*) >= 50) x",
+            ["%.tiny-customer.example"],
+        )[0][0]
+        > 0
+    )
+    # public numbers as case_create gives them; closed ⇔ closed_at is a CHECK, still:
+    assert not cases.exclude(number=settings.CASE_NUMBER_BASE + F("id")).exists()
+    assert not cases.filter(state="CLOSED", closed_at__isnull=True).exists()
+    # the audit trail: one CREATED per case, one COMMENTED per message
+    events = CaseEvent.objects.filter(case__in=cases)
+    assert events.filter(kind="CREATED").count() == n_cases
+    assert events.filter(kind="COMMENTED").count() == Comment.objects.filter(case__in=cases).count()
+    # a delegated case always names its reseller domain, which managed the customer then
+    assert not cases.filter(channel="DELEGATED", managing_domain__isnull=True).exists()
+    # one active reseller per customer (also a unique index), consent audited
+    tiny = Customer.objects.filter(primary_domain__name__endswith=".tiny-customer.example")
+    assert Relationship.objects.filter(customer__in=tiny, kind="RESELLER", ended_at__isnull=True).count() == (
+        n_customers
+    )
+    assert not AccessGrant.objects.filter(customer__in=tiny, changes__isnull=True).exists()
+
+
+def test_search_vector_is_what_the_trigger_computes(load):
+    load(scale=TINY, prefix="tiny")
+    sample = list(
+        Case.objects.filter(customer__primary_domain__name__endswith=".tiny-customer.example")
+        .order_by("?")
+        .values_list("pk", flat=True)[:40]
+    )
+    # Touching the title fires the trigger of migration 0003 again.
+    changed = rows(
+        "WITH old AS (SELECT id, search_vector FROM cases_case WHERE id = ANY(%s)) "
+        "UPDATE cases_case c SET title = c.title FROM old WHERE c.id = old.id "
+        "RETURNING c.search_vector = old.search_vector",
+        [sample],
+    )
+    assert len(changed) == len(sample) and all(equal for (equal,) in changed)
+
+
+def test_same_seed_same_rows(load):
+    load(scale=0.0005, prefix="one")
+    load(scale=0.0005, prefix="two")
+
+    def shape(prefix):
+        return list(
+            Case.objects.filter(customer__primary_domain__name__endswith=f".{prefix}-customer.example")
+            .order_by("pk")
+            .values_list("title", "state", "priority", "channel")
+        )
+
+    assert shape("one") == shape("two") and len(shape("one")) == 500
+
+
+# --------------------------------------------------------------------------- the agent
+
+
+def test_reseller_agent_of_the_biggest_domain_signs_in_and_sees_its_cases(load):
+    load(scale=TINY, prefix="tiny")
+    names = BenchNames("tiny")
+    client = Client()
+    response = client.post(reverse("account_login"), {"login": names.agent, "password": BENCH_PASSWORD})
+    assert response.status_code == 302
+    page = client.get(reverse("cases:list"))
+    assert page.status_code == 200 and len(case_numbers(page)) == 25
+    agent = User.objects.get(email=names.agent)
+    visible = case_visible_to(agent)
+    biggest = Domain.objects.get(name=names.reseller(0))
+    assert visible.count() > Case.objects.filter(managing_domain__name=names.reseller(1)).count()
+    # R1/R4: nothing of another domain unless this domain is the customer's support partner
+    foreign = visible.exclude(managing_domain=biggest)
+    assert not foreign.exclude(
+        customer__relationships__reseller_domain=biggest, customer__relationships__kind="SUPPORT_PARTNER"
+    ).exists()
+    # R3: consent off hides the customer's cases
+    off = AccessGrant.objects.filter(reseller_domain=biggest, support_cases=False).values_list(
+        "customer", flat=True
+    )
+    assert not visible.filter(customer__in=off).exists()
+
+
+def test_search_finds_a_generated_word(load):
+    load(scale=TINY, prefix="tiny")
+    agent = User.objects.get(email=BenchNames("tiny").agent)
+    found = case_keyword_filter(case_visible_to(agent), COMMON_TERM)
+    assert found.exists()
+    client = Client()
+    client.force_login(agent)
+    numbers = case_numbers(client.get(reverse("cases:list") + f"?q={COMMON_TERM}"))
+    assert numbers and set(numbers) <= set(found.values_list("number", flat=True))
+
+
+# --------------------------------------------------------------------------- query budgets
+
+
+def page_query_counts(prefix: str) -> dict[str, int]:
+    agent = User.objects.get(email=BenchNames(prefix).agent)
+    visible = case_visible_to(agent)
+    customer = visible.values_list("customer_id", flat=True).order_by("customer_id").first()
+    longest = visible.annotate(n=Count("comments")).order_by("-n").values_list("number", flat=True).first()
+    client = Client()
+    client.force_login(agent)
+    first = client.get(reverse("cases:list"))
+    older = re.search(r'rel="next" href="([^"]+)"', first.content.decode()).group(1).replace("&amp;", "&")
+    pages = {
+        "my cases": reverse("cases:list"),
+        "my cases, page 2": reverse("cases:list") + older,
+        "search": reverse("cases:list") + f"?q={COMMON_TERM}",
+        "filter": reverse("cases:list") + f"?state=OPEN&priority=P3&customer={customer}",
+        "case page": reverse("cases:detail", args=[longest]),
+    }
+    counts = {}
+    for name, path in pages.items():
+        client.get(path)  # warm: sessions, caches
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(path)
+        assert response.status_code == 200, name
+        counts[name] = len(queries)
+    return counts
+
+
+def test_pages_cost_the_same_number_of_queries_at_two_dataset_sizes(load):
+    load(scale=0.0005, prefix="small")  # 500 cases
+    load(scale=0.005, prefix="large")  # 5,000 cases
+    assert page_query_counts("small") == page_query_counts("large")
+
+
+def test_no_page_counts_all_of_a_domains_cases(load):
+    load(scale=TINY, prefix="tiny")
+    client = Client()
+    client.force_login(User.objects.get(email=BenchNames("tiny").agent))
+    for path in ("", f"?q={COMMON_TERM}", "?state=OPEN&priority=P2"):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("cases:list") + path).status_code == 200
+        counting = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+        assert counting
+        for sql in counting:  # every count runs over a LIMITed subquery
+            assert sql.upper().count("COUNT(") == len(re.findall(r"LIMIT \d+\) AS", sql))
