@@ -3,10 +3,14 @@ requests generated from the document for every operation, as an authenticated ag
 Nothing may answer 5xx; what the document calls invalid must be refused with a 4xx;
 answers must match the document (status codes, content types, bodies)."""
 
+import tempfile
+from pathlib import Path
+
 import pytest
 import schemathesis
 from django.core.files.uploadedfile import SimpleUploadedFile
 from hypothesis import HealthCheck, settings
+from hypothesis.configuration import set_hypothesis_home_dir
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -27,6 +31,8 @@ CHECKS = [
     negative_data_rejection,
 ]
 EXAMPLES = 20
+# Hypothesis keeps caches in .hypothesis/ under the working directory; not in the work tree.
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "portal-hypothesis")
 
 schema = schemathesis.openapi.from_dict(openapi_document())
 schema.config.generation.update(
@@ -55,7 +61,13 @@ def target(live_api, client, w, token_for, file_case):
 
 
 @schema.parametrize()
-@settings(deadline=None, suppress_health_check=list(HealthCheck), max_examples=EXAMPLES, derandomize=True)
+@settings(
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    max_examples=EXAMPLES,
+    derandomize=True,
+    database=None,
+)
 def test_the_api_honours_its_openapi_document(case, target):
     base_url, token, real_ids = target
     if case.meta.generation.mode == GenerationMode.POSITIVE and case.path_parameters:
