@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 
 from django.conf import settings
 
-from notifications.addresses import is_our_message_id
+from notifications.addresses import is_our_message_id, reply_address_case_number
 
 MAX_ATTACHMENTS = 10
 
@@ -65,7 +65,7 @@ def automatic_reason(message: EmailMessage, *, envelope_sender: str | None = Non
     if "X-Portal-Case" in message or is_our_message_id(str(message.get("Message-ID", ""))):
         return "our own notification came back (mail loop)"
     _name, ours = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    if sender and (sender == ours.lower() or sender.endswith("@" + settings.REPLY_EMAIL_DOMAIN)):
+    if sender and (sender == ours.lower() or reply_address_case_number(sender) is not None):
         return "sent from the portal's own address (mail loop)"
     return None
 

@@ -4,7 +4,10 @@ earlier mail stripped and attachments kept under the upload rules; anything else
 refused and logged; auto-replies, bounces and loops are ignored."""
 
 import io
+import os
+import signal
 import smtplib
+import subprocess
 import sys
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -12,16 +15,17 @@ from email.utils import make_msgid
 import pytest
 from aiosmtpd.controller import Controller
 from django.core.management import call_command
+from django.db import connection
 
 from cases.models import Case, Comment
 from cases.services import case_close, case_set_state
 from notifications import mailparse
 from notifications.addresses import reply_address
 from notifications.inbound_services import inbound_mail_receive
-from notifications.listener import ReplyHandler
+from notifications.listener import ReplyHandler, make_server
 from notifications.models import InboundMail
 from tests.cases.conftest import PNG
-from tests.notifications.conftest import free_port
+from tests.notifications.conftest import ROOT, free_port, wait_until
 
 SUBSCRIBER = "boss@acme.example"
 
@@ -252,13 +256,10 @@ def test_receive_email_exits_67_for_mail_to_no_reply_address(shared_case, monkey
 
 @pytest.mark.parametrize("lmtp", [False, True], ids=["smtp", "lmtp"])
 def test_the_listener_turns_a_reply_into_a_comment(committed_world, w, file_case, lmtp):
-    from aiosmtpd.lmtp import LMTP
-
     case = file_case(w.agent, w.acme, subscribers=[SUBSCRIBER])
     port = free_port()
     controller = Controller(ReplyHandler(lmtp=lmtp), hostname="127.0.0.1", port=port)
-    if lmtp:
-        controller.factory = lambda: LMTP(controller.handler)
+    controller.factory = make_server(lmtp=lmtp)
     controller.start()
     try:
         client = smtplib.LMTP("127.0.0.1", port) if lmtp else smtplib.SMTP("127.0.0.1", port)
@@ -273,3 +274,33 @@ def test_the_listener_turns_a_reply_into_a_comment(committed_world, w, file_case
         controller.stop()
     [comment] = comments(case)
     assert (comment.author_email, comment.body) == (SUBSCRIBER, "The headers are attached.")
+
+
+def test_the_mail_listener_command_serves_lmtp(committed_world, w, file_case, tmp_path):
+    case = file_case(w.agent, w.acme, subscribers=[SUBSCRIBER])
+    port = free_port()
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings.test",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+    }
+    log = tmp_path / "listener.log"
+    listener = subprocess.Popen(
+        [sys.executable, "manage.py", "mail_listener", "--lmtp", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until(
+            lambda: b"Listening for replies (LMTP)" in log.read_bytes(), timeout=30, message="the listener"
+        )
+        with smtplib.LMTP("127.0.0.1", port) as client:
+            client.sendmail(SUBSCRIBER, [reply_address(case.number)], reply_mail(case, sender=SUBSCRIBER))
+    finally:
+        listener.send_signal(signal.SIGTERM)
+        listener.wait(timeout=10)
+    assert b"Stopped." in log.read_bytes()
+    assert [c.author_email for c in comments(case)] == [SUBSCRIBER]
