@@ -46,7 +46,10 @@ def page(browser, live_server, world):
     page = context.new_page()
     page.set_default_timeout(15_000)
     violations = []
-    page.on("console", lambda message: "Content Security Policy" in message.text and violations.append(message.text))
+    page.on(
+        "console",
+        lambda message: "Content Security Policy" in message.text and violations.append(message.text),
+    )
     yield page
     context.close()
     assert violations == [], "the page broke its Content-Security-Policy"
