@@ -22,6 +22,10 @@ def _ok(schema_name: str, description: str = "OK") -> dict:
     return {"200": {"description": description, "content": _json(_ref(schema_name))}, "default": ERROR}
 
 
+def _nullable(schema: dict) -> dict:
+    return {**schema, "nullable": True}
+
+
 def _enum(names: list[str]) -> dict:
     # Names, or their numbers (Google's REST clients send `enum-encoding=int`).
     return {
@@ -79,10 +83,11 @@ def _schemas() -> dict:
             "googleSupport": {"type": "boolean"},
         },
     }
+    # The server reads a JSON null as "not set", as proto3 JSON does; the document says so.
     classification = {
         "type": "object",
         "additionalProperties": False,
-        "properties": {"id": {"type": "string"}, "displayName": {"type": "string"}},
+        "properties": {"id": _nullable({"type": "string"}), "displayName": _nullable({"type": "string"})},
     }
     case_properties = {
         "name": {"type": "string", "readOnly": True},
@@ -101,6 +106,7 @@ def _schemas() -> dict:
         "languageCode": {"type": "string"},
         "priority": _enum(PRIORITY_ENUM),
     }
+    case_properties = {name: _nullable(schema) for name, schema in case_properties.items()}
     return {
         "Actor": actor,
         "CaseClassification": classification,
@@ -116,11 +122,11 @@ def _schemas() -> dict:
             "additionalProperties": False,
             "required": ["body"],
             "properties": {
-                "name": {"type": "string", "readOnly": True},
-                "createTime": {"type": "string", "readOnly": True},
-                "creator": _ref("Actor"),
+                "name": _nullable({"type": "string", "readOnly": True}),
+                "createTime": _nullable({"type": "string", "readOnly": True}),
+                "creator": _nullable(_ref("Actor")),
                 "body": {"type": "string", "maxLength": 12800},
-                "plainTextBody": {"type": "string", "readOnly": True},
+                "plainTextBody": _nullable({"type": "string", "readOnly": True}),
             },
         },
         "Attachment": {

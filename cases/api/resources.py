@@ -140,13 +140,20 @@ def only_fields(data: dict, allowed: set[str], *, where: str) -> None:
             )
 
 
+def no_nul(value: str, name: str) -> str:
+    # PostgreSQL text cannot hold NUL; refuse it here as a bad argument, not a 500.
+    if "\x00" in value:
+        raise invalid(_("“%(name)s” cannot contain NUL characters.") % {"name": name})
+    return value
+
+
 def string(data: dict, name: str, *, default: str = "") -> str:
     value = data.get(name, default)
     if value is None:
         return default
     if not isinstance(value, str):
         raise invalid(_("“%(name)s” must be a string.") % {"name": name})
-    return value
+    return no_nul(value, name)
 
 
 def boolean(data: dict, name: str, *, default: bool = False) -> bool:
@@ -164,6 +171,8 @@ def string_list(data: dict, name: str) -> list[str]:
         return []
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise invalid(_("“%(name)s” must be a list of strings.") % {"name": name})
+    for item in value:
+        no_nul(item, name)
     return value
 
 

@@ -92,6 +92,9 @@ def api_endpoint(*, case_access: bool = True, **handlers):
         else:
             try:
                 user = api_user_for(request)
+                for name, values in request.GET.lists():
+                    for value in values:
+                        resources.no_nul(value, name)
                 if case_access:
                     require_case_access(user)
                 kind = kwargs.pop("kind", PARENT_KIND)

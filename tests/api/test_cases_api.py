@@ -798,6 +798,24 @@ class TestErrors:
         )
         assert response.status_code == 200
 
+    def test_nul_characters_are_a_bad_argument_not_a_server_error(self, w, api_as, file_case):
+        case = file_case(w.agent, w.acme)
+        api = api_as(w.agent)
+        error_of(api.post(f"/v2/{name_of(case)}/comments", {"body": "a\x00b"}), 400, "INVALID_ARGUMENT")
+        error_of(
+            api.get(f"/v2/{parent_of(w.acme)}/cases", {"filter": 'creator.email="a\x00"'}),
+            400,
+            "INVALID_ARGUMENT",
+        )
+        error_of(
+            api.post(
+                f"/v2/{parent_of(w.acme)}/cases",
+                new_case_body(w, subscriberEmailAddresses=["a\x00@b.example"]),
+            ),
+            400,
+            "INVALID_ARGUMENT",
+        )
+
     def test_answers_are_not_cached(self, w, api_as):
         assert api_as(w.agent).get("/v2/organizations/-/cases")["Cache-Control"] == "private, no-store"
 
