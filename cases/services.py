@@ -120,6 +120,8 @@ def _clean_text(value: str, *, field: str, max_length: int) -> str:
     value = (value or "").strip()
     if not value:
         raise InvalidInput(_("%(field)s is required.") % {"field": field})
+    if "\x00" in value:  # PostgreSQL text cannot hold NUL; mail and API clients can send it
+        raise InvalidInput(_("%(field)s contains a character that is not allowed.") % {"field": field})
     if len(value) > max_length:
         raise InvalidInput(
             _("%(field)s can be at most %(n)d characters long.") % {"field": field, "n": max_length}
@@ -196,7 +198,7 @@ def case_create(
         raise InvalidInput(_("Choose a time zone from the list."))
     clean_answers = {}
     for key, value in (answers or {}).items():
-        value = (value or "").strip()
+        value = (value or "").replace("\x00", "").strip()
         if len(value) > MAX_ANSWER_LENGTH:
             raise InvalidInput(
                 _("Each answer can be at most %(n)d characters long.") % {"n": MAX_ANSWER_LENGTH}

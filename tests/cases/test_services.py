@@ -185,3 +185,13 @@ def test_follow_up_links_to_a_visible_case_only(w, file_case):
             time_zone="UTC",
             follow_up_of=other,
         )
+
+
+def test_nul_characters_are_refused_with_a_message_not_a_database_error(w, file_case):
+    with pytest.raises(InvalidInput) as refused:
+        file_case(w.agent, w.acme, description="broken\x00text")
+    assert "not allowed" in str(refused.value.message)
+    case = file_case(w.agent, w.acme, answers={"0": "a\x00b"})
+    assert case.answers == {"0": "ab"}
+    with pytest.raises(InvalidInput):
+        case_comment_add(user=w.agent, case=case, body="\x00")
