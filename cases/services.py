@@ -3,7 +3,8 @@ through `case_visible_to` under a row lock, checks the lifecycle, bumps the vers
 writes its `CaseEvent` in the same transaction."""
 
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
@@ -395,41 +396,57 @@ def case_subscribers_set(
 # --------------------------------------------------------------------------- attachments
 
 
+@contextmanager
+def files_removed_on_failure() -> Iterator[list[str]]:
+    """Collects the names of files stored inside a transaction and deletes them again if
+    the transaction (or its commit) fails, so a refused upload leaves no orphan file."""
+    stored: list[str] = []
+    try:
+        yield stored
+    except BaseException:
+        for name in stored:
+            default_storage.delete(name)
+        raise
+
+
+def attachment_store(
+    case: Case, *, file: File, filename: str, uploader: User | None, actor_email: str = "", stored: list[str]
+) -> Attachment:
+    """Check and store one file on an already locked and authorised case, with its event.
+    Call inside `files_removed_on_failure()` and a transaction."""
+    checked = upload_check(file, filename=filename)
+    attachment = Attachment(
+        case=case,
+        filename=checked.filename,
+        mime_type=checked.mime_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploader=uploader,
+    )
+    attachment.file.save(checked.filename, file, save=False)
+    stored.append(attachment.file.name)
+    attachment.save()
+    _event(
+        case,
+        actor=uploader,
+        actor_email=actor_email,
+        kind=CaseEvent.Kind.ATTACHMENT_ADDED,
+        after={"attachment": attachment.pk, "filename": checked.filename},
+    )
+    _save(case)
+    return attachment
+
+
 def attachment_add(*, user: User, case: Case, file: File, filename: str) -> Attachment:
     """Attach a file to an open case. Anyone who sees the case may; the file is checked by
     `upload_check`, stored under a generated name outside the web root, and its sha256
     kept. When the database work fails, the stored file is removed again."""
-    stored_name = ""
-    try:
-        with transaction.atomic():
-            case = _locked(user=user, case=case)
-            _refuse_if_locked(case)
-            if not case.is_open:
-                raise InvalidTransition(_("Reopen the case before adding attachments."))
-            checked = upload_check(file, filename=filename)
-            attachment = Attachment(
-                case=case,
-                filename=checked.filename,
-                mime_type=checked.mime_type,
-                size=checked.size,
-                sha256=checked.sha256,
-                uploader=user,
-            )
-            attachment.file.save(checked.filename, file, save=False)
-            stored_name = attachment.file.name
-            attachment.save()
-            _event(
-                case,
-                actor=user,
-                kind=CaseEvent.Kind.ATTACHMENT_ADDED,
-                after={"attachment": attachment.pk, "filename": checked.filename},
-            )
-            _save(case)
-    except BaseException:
-        if stored_name:
-            default_storage.delete(stored_name)
-        raise
-    return attachment
+    with files_removed_on_failure() as stored, transaction.atomic():
+        case = _locked(user=user, case=case)
+        _refuse_if_locked(case)
+        if not case.is_open:
+            raise InvalidTransition(_("Reopen the case before adding attachments."))
+        return attachment_store(case, file=file, filename=filename, uploader=user, stored=stored)
 
 
 @transaction.atomic

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.base import File
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import DateTimeField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
@@ -29,8 +28,14 @@ from cases.lifecycle import (
 )
 from cases.models import COMMENT_MAX_LENGTH, Attachment, Case, CaseEvent, Comment
 from cases.selectors import first_response_due_expression
-from cases.services import _clean_text, _event, _refuse_if_locked, _save
-from cases.uploads import upload_check
+from cases.services import (
+    _clean_text,
+    _event,
+    _refuse_if_locked,
+    _save,
+    attachment_store,
+    files_removed_on_failure,
+)
 from portal.errors import InvalidTransition, NotFound, PermissionRefused
 
 State = Case.State
@@ -285,32 +290,8 @@ def attachment_add_by_subscriber(*, case_id: int, sender: str, file: File, filen
     """A file a subscriber without access sent by mail, under the same upload rules as
     the pages (`upload_check`). The stored file is removed again if the database work fails."""
     sender = sender.strip().lower()
-    stored_name = ""
-    try:
-        with transaction.atomic():
-            case = _subscriber_case(case_id=case_id, sender=sender)
-            checked = upload_check(file, filename=filename)
-            attachment = Attachment(
-                case=case,
-                filename=checked.filename,
-                mime_type=checked.mime_type,
-                size=checked.size,
-                sha256=checked.sha256,
-                uploader=None,
-            )
-            attachment.file.save(checked.filename, file, save=False)
-            stored_name = attachment.file.name
-            attachment.save()
-            _event(
-                case,
-                actor=None,
-                actor_email=sender,
-                kind=CaseEvent.Kind.ATTACHMENT_ADDED,
-                after={"attachment": attachment.pk, "filename": checked.filename},
-            )
-            _save(case)
-    except BaseException:
-        if stored_name:
-            default_storage.delete(stored_name)
-        raise
-    return attachment
+    with files_removed_on_failure() as stored, transaction.atomic():
+        case = _subscriber_case(case_id=case_id, sender=sender)
+        return attachment_store(
+            case, file=file, filename=filename, uploader=None, actor_email=sender, stored=stored
+        )

@@ -1,5 +1,7 @@
 import pytest
+from django.utils import timezone, translation
 
+from accounts.models import AdminRole, RoleAssignment, RolePrivilege
 from cases.models import Case
 from cases.services import case_create
 from tests.world import World, build_world
@@ -34,3 +36,40 @@ def file_case(w):
         return case_create(user=user, customer=customer, **fields)
 
     return make
+
+
+@pytest.fixture
+def signed_in(client):
+    """Sign a persona in; pages are checked in English (several demo accounts prefer Korean)."""
+
+    def sign_in(user, language="en"):
+        user.language = language
+        user.save(update_fields=["language"])
+        client.force_login(user)
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def give_role():
+    """Give an account a custom role of its own domain holding exactly `privileges`."""
+
+    def give(user, *privileges, name=None):
+        role = AdminRole.objects.create(name=name or "Test " + "+".join(privileges), domain=user.domain)
+        RolePrivilege.objects.bulk_create(RolePrivilege(role=role, privilege=p) for p in privileges)
+        RoleAssignment.objects.create(user=user, role=role)
+        return role
+
+    return give
+
+
+@pytest.fixture(autouse=True)
+def _english_and_utc_outside_requests():
+    """A request as a Korean-speaking persona leaves its language active in the thread;
+    every test starts from English and UTC so that messages and times compare."""
+    translation.activate("en")
+    timezone.deactivate()
+    yield
+    translation.deactivate()
+    timezone.deactivate()

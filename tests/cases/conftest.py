@@ -10,15 +10,3 @@ PNG = (
 @pytest.fixture
 def png():
     return lambda name="screen.png": SimpleUploadedFile(name, PNG, content_type="image/png")
-
-
-@pytest.fixture
-def signed_in(client):
-    def sign_in(user, language="en"):
-        # Several demo accounts prefer Korean; pages are checked in English unless asked.
-        user.language = language
-        user.save(update_fields=["language"])
-        client.force_login(user)
-        return client
-
-    return sign_in
