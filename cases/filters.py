@@ -10,6 +10,27 @@ from cases.selectors import OPEN, case_keyword_filter
 
 STATE_CHOICES = [(OPEN, _("Open (all but closed)")), *Case.State.choices]
 PRIORITY_CHOICES = [(p, p) for p in Case.Priority.values]
+CUSTOMER_OPTIONS = 100
+
+
+class BoundedCustomerSelect(forms.Select):
+    """The customer <select>, bounded: the first CUSTOMER_OPTIONS customers by name and the
+    chosen one, never all of them (a big domain has thousands: rendering them all cost
+    most of the page, docs/performance.md). The page's search box fetches other
+    customers into it (cases:customer_options). Two queries at most, whatever the size."""
+
+    def optgroups(self, name, value, attrs=None):
+        iterator = self.choices
+        field, queryset = iterator.field, iterator.queryset
+        chosen = [int(v) for v in value if str(v).isdigit()]
+        rows = list(queryset[:CUSTOMER_OPTIONS])
+        if chosen:
+            rows = list(queryset.filter(pk__in=chosen)) + [row for row in rows if row.pk not in chosen]
+        self.choices = [("", field.empty_label), *((row.pk, field.label_from_instance(row)) for row in rows)]
+        try:
+            return super().optgroups(name, value, attrs)
+        finally:
+            self.choices = iterator
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -24,8 +45,10 @@ class CaseFilter(django_filters.FilterSet):
     state = django_filters.MultipleChoiceFilter(
         label=_("Status"), choices=STATE_CHOICES, method="filter_state", widget=forms.CheckboxSelectMultiple
     )
+    # distinct=False: a column of the case itself cannot duplicate rows, and DISTINCT over
+    # every column (search vector included) cost seconds at a million cases.
     priority = django_filters.MultipleChoiceFilter(
-        label=_("Severity"), choices=PRIORITY_CHOICES, widget=forms.CheckboxSelectMultiple
+        label=_("Severity"), choices=PRIORITY_CHOICES, widget=forms.CheckboxSelectMultiple, distinct=False
     )
     escalated = django_filters.BooleanFilter(
         label=_("Escalated"), method="filter_escalated", widget=django_filters.widgets.BooleanWidget
@@ -52,7 +75,11 @@ class CaseFilter(django_filters.FilterSet):
         # Only customers the user may see can be chosen (R1); the list is the caller's.
         if customers is not None:
             self.filters["customer"] = django_filters.ModelChoiceFilter(
-                label=_("Customer"), queryset=customers, field_name="customer"
+                label=_("Customer"),
+                queryset=customers,
+                field_name="customer",
+                empty_label=_("All customers"),
+                widget=BoundedCustomerSelect,
             )
 
     def filter_keyword(self, queryset, name, value):

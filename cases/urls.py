@@ -7,6 +7,7 @@ app_name = "cases"
 urlpatterns = [
     path("", views.case_list, name="list"),
     path("export.csv", views.case_export, name="export"),
+    path("customer-options/", views.customer_options, name="customer_options"),
     path("new/", views.case_create, name="create"),
     path("new/categories/", views.classification_options, name="classification_options"),
     path("new/questions/", views.classification_questions, name="classification_questions"),

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Domain, Privilege
 from accounts.selectors import user_has_privilege
 from cases import services
-from cases.filters import CaseFilter
+from cases.filters import CUSTOMER_OPTIONS, CaseFilter
 from cases.forms import (
     SEVERITY_MEANINGS,
     AttachmentForm,
@@ -144,6 +144,16 @@ def case_list(request):
         "?" + context["query_string"] if context["query_string"] else ""
     )
     return _render_list(request, "cases/list.html", context)
+
+
+@case_access_required
+@require_GET
+def customer_options(request):
+    """htmx: the customer filter's <option>s for the customers (that the user may see)
+    whose name or domain contains the text typed."""
+    text = request.GET.get("customer_q", "").strip()[:100]
+    customers = customer_search(customer_visible_to(request.user), text).order_by("name", "pk")
+    return render(request, "cases/_customer_options.html", {"customers": customers[:CUSTOMER_OPTIONS]})
 
 
 class Echo:
