@@ -1,0 +1,50 @@
+# The bounded state counts of the case lists as index-only scans, for a whole domain and
+# within one customer (docs/performance.md).
+# Built with CREATE INDEX CONCURRENTLY on PostgreSQL: writes to cases_case go on while the
+# index is built, so the migration never locks a big table (SPEC §10). That needs the
+# migration outside a transaction (atomic = False). SQLite, the local demo database, has
+# no CONCURRENTLY and gets a plain index.
+
+from django.contrib.postgres.operations import AddIndexConcurrently
+from django.db import migrations, models
+
+
+class AddIndexConcurrentlyOnPostgres(AddIndexConcurrently):
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+        else:
+            migrations.AddIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+        else:
+            migrations.AddIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
+
+
+class Migration(migrations.Migration):
+    atomic = False
+
+    dependencies = [
+        ("cases", "0004_case_system_job_marks"),
+    ]
+
+    operations = [
+        AddIndexConcurrentlyOnPostgres(
+            model_name="case",
+            index=models.Index(
+                fields=["state"],
+                include=("managing_domain", "customer", "created_at", "priority"),
+                name="case_state_cover_idx",
+            ),
+        ),
+        AddIndexConcurrentlyOnPostgres(
+            model_name="case",
+            index=models.Index(
+                fields=["customer", "state"],
+                include=("managing_domain", "created_at", "priority"),
+                name="case_customer_state_cover_idx",
+            ),
+        ),
+    ]
