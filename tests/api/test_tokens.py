@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from accounts.models import ApiToken
+from accounts.models import ApiToken, User
 from accounts.services import user_suspend
 from accounts.token_services import MAX_LIVE_TOKENS, api_token_issue, api_token_revoke
 from portal.errors import InvalidInput, NotFound
@@ -83,6 +83,7 @@ class TestSettingsPage:
         assert refused.json()["error"]["status"] == "UNAUTHENTICATED"
         token.refresh_from_db()
         assert token.revoked_at is not None
+        User.objects.filter(pk=w.agent.pk).update(language="en")  # the demo agent reads Korean
         client.force_login(w.agent)
         assert "Revoked" in client.get(TOKENS).content.decode()
 

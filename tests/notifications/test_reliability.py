@@ -93,6 +93,8 @@ def test_smtp_failing_three_times_then_working_is_one_delivery_through_celery_re
     worker = start_worker(OUTBOX_RETRY_BACKOFF_SECONDS="1")  # waits of 1, 2 and 4 seconds
     case = file_case(w.acme_user, w.acme)
     wait_until(lambda: len(smtp_sink.messages) == 1, timeout=25, message="the fourth attempt")
+    # The SMTP server's "250" comes before the worker commits SENT.
+    wait_until(lambda: OutboxMessage.objects.get(case=case).status == "SENT", message="the row marked sent")
     row = OutboxMessage.objects.get(case=case)
     assert (row.status, row.attempts) == ("SENT", 4)
     assert smtp_sink.attempts == 4
