@@ -3,6 +3,9 @@ link: /cases/?q=mail&state=OPEN&priority=P1&priority=P2&customer=3&escalated=tru
 
 import django_filters
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case
@@ -17,20 +20,27 @@ class BoundedCustomerSelect(forms.Select):
     """The customer <select>, bounded: the first CUSTOMER_OPTIONS customers by name and the
     chosen one, never all of them (a big domain has thousands: rendering them all cost
     most of the page, docs/performance.md). The page's search box fetches other
-    customers into it (cases:customer_options). Two queries at most, whatever the size."""
+    customers into it (cases:customer_options). Two queries at most, whatever the size.
+    The options are written directly: a template per option cost 10 ms for a hundred."""
 
-    def optgroups(self, name, value, attrs=None):
+    def render(self, name, value, attrs=None, renderer=None):
         iterator = self.choices
         field, queryset = iterator.field, iterator.queryset
-        chosen = [int(v) for v in value if str(v).isdigit()]
+        chosen = [int(v) for v in self.format_value(value) if str(v).isdigit()]
         rows = list(queryset[:CUSTOMER_OPTIONS])
         if chosen:
             rows = list(queryset.filter(pk__in=chosen)) + [row for row in rows if row.pk not in chosen]
-        self.choices = [("", field.empty_label), *((row.pk, field.label_from_instance(row)) for row in rows)]
-        try:
-            return super().optgroups(name, value, attrs)
-        finally:
-            self.choices = iterator
+        options = format_html_join(
+            "\n",
+            '<option value="{}"{}>{}</option>',
+            [("", "" if chosen else mark_safe(" selected"), field.empty_label)]
+            + [
+                (row.pk, mark_safe(" selected") if row.pk in chosen else "", field.label_from_instance(row))
+                for row in rows
+            ],
+        )
+        final_attrs = self.build_attrs(self.attrs, attrs)
+        return format_html('<select name="{}"{}>\n{}\n</select>', name, flatatt(final_attrs), options)
 
 
 class CaseFilter(django_filters.FilterSet):
