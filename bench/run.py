@@ -162,6 +162,7 @@ class Measurement:
     samples: list[float] = field(default_factory=list)
     client: list[float] = field(default_factory=list)
     queries: list[int] = field(default_factory=list)
+    sql: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     note: str = ""
 
@@ -171,6 +172,7 @@ class Measurement:
         if response.server_ms is not None:
             self.samples.append(response.server_ms)
             self.queries.append(response.queries)
+            self.sql.append(response.sql_ms)
 
     def summary(self) -> dict:
         return {
@@ -182,6 +184,7 @@ class Measurement:
             "p50_ms": round(percentile(self.samples, 50), 2),
             "p95_ms": round(percentile(self.samples, 95), 2),
             "p99_ms": round(percentile(self.samples, 99), 2),
+            "sql_p50_ms": round(percentile(self.sql, 50), 2),
             "client_p50_ms": round(percentile(self.client, 50), 2),
             "queries_min": min(self.queries) if self.queries else None,
             "queries_max": max(self.queries) if self.queries else None,
@@ -203,7 +206,8 @@ def free_port() -> int:
 class Servers:
     """A private redis-server and gunicorn with production settings, stopped on exit."""
 
-    def __init__(self, *, workers: int, redis_url: str | None, log) -> None:
+    def __init__(self, *, workers: int, redis_url: str | None, log, app_dir: Path | None = None) -> None:
+        self.app_dir = Path(app_dir or settings.BASE_DIR)
         self.workers = workers
         self.redis_url = redis_url
         self.log = log
@@ -273,7 +277,7 @@ class Servers:
                 "--graceful-timeout",
                 "5",
             ],
-            cwd=settings.BASE_DIR,
+            cwd=self.app_dir,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -454,6 +458,8 @@ def run_benchmark(
     connections: int = 50,
     throughput: bool = True,
     redis_url: str | None = None,
+    app_dir: Path | None = None,
+    walk: bool = True,
     log=print,
 ) -> dict:
     names = BenchNames(prefix)
@@ -465,7 +471,7 @@ def run_benchmark(
     runner = Runner(requests=requests, admin_requests=admin_requests, warmup=warmup, log=log)
     started = time.time()
     extra: dict = {}
-    with Servers(workers=workers, redis_url=redis_url, log=log) as servers:
+    with Servers(workers=workers, redis_url=redis_url, log=log, app_dir=app_dir) as servers:
         agent = Client("127.0.0.1", servers.port)
         agent.sign_in(targets.agent.email, BENCH_PASSWORD)
         operator = Client("127.0.0.1", servers.port)
@@ -475,17 +481,22 @@ def run_benchmark(
 
         log("My cases")
         runner.measure(agent, "my_cases_p1", "My cases, page 1", ours, ["/cases/"], n=requests)
-        deep_path, reached, walk_times = runner.walk_pages(agent, "/cases/", depth)
-        extra["page_walk"] = {
-            "pages": reached,
-            "p50_ms": round(percentile(walk_times, 50), 2),
-            "p95_ms": round(percentile(walk_times, 95), 2),
-            "max_ms": round(max(walk_times), 2) if walk_times else None,
-        }
+        if walk:
+            deep_path, reached, walk_times = runner.walk_pages(agent, "/cases/", depth)
+            extra["page_walk"] = {
+                "pages": reached,
+                "p50_ms": round(percentile(walk_times, 50), 2),
+                "p95_ms": round(percentile(walk_times, 95), 2),
+                "max_ms": round(max(walk_times), 2) if walk_times else None,
+            }
+            how = f"reached by following {reached - 1} 'Older' links"
+        else:
+            deep_path, reached = deep_page_path(targets, depth, servers.secret_key), depth
+            how = "cursor made from the database (--no-walk)"
         deep = runner.measure(
             agent, "my_cases_p1000", f"My cases, page {reached:,}", ours, [deep_path], n=requests
         )
-        deep.note = f"reached by following {reached - 1} 'Older' links"
+        deep.note = how
         runner.measure(operator, "my_cases_p1", "changelist, page 1", admin, [changelist], n=admin_requests)
         runner.measure(
             operator,
@@ -569,6 +580,21 @@ def run_benchmark(
     }
     report["ratios"] = ratios(report["results"])
     return report
+
+
+def deep_page_path(targets: Targets, depth: int, secret_key: str) -> str:
+    """The address of page `depth` of My cases without walking there: the cursor the
+    page before would link to (the last row of page depth - 1), signed the way
+    cases.selectors signs it, with the key of the server under test."""
+    from django.core import signing
+
+    from cases.selectors import _cursor_signer
+
+    visible = case_visible_to(targets.agent).order_by("-updated_at", "-id")
+    row = visible.values("pk", "updated_at")[(depth - 1) * PAGE_SIZE - 1]
+    signer = signing.Signer(key=secret_key, salt=_cursor_signer.salt)
+    cursor = signer.sign(f"next|{row['updated_at'].isoformat()}|{row['pk']}")
+    return "/cases/?" + urllib.parse.urlencode({"cursor": cursor})
 
 
 def file_cases(client: Client, targets: Targets, *, n: int, log) -> Measurement:
@@ -702,7 +728,7 @@ def wrk_run(
         f"-c{connections}",
         f"-d{duration}s",
         "--timeout",
-        "30s",
+        "10s",
         "--latency",
         "-H",
         f"Cookie: {cookie}",
@@ -711,6 +737,7 @@ def wrk_run(
         f"http://127.0.0.1:{servers.port}{path}",
     ]
     out = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60).stdout
+    _drain(servers, client)
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     total = re.search(r"(\d+) requests in", out)
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
@@ -732,6 +759,18 @@ def wrk_run(
         f"errors: {result['non_2xx_3xx']} non-2xx, {result['socket_errors']} socket  latency {latency}"
     )
     return result
+
+
+def _drain(servers: Servers, client: Client, *, limit: float = 120) -> None:
+    """Wait until the requests wrk left queued are answered, so that the next run does
+    not start behind them."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        began = time.monotonic()
+        client.get("/healthz")
+        if time.monotonic() - began < 0.5:
+            return
+    return
 
 
 def ratios(results: list[dict]) -> dict:
@@ -853,6 +892,7 @@ def table(report: dict) -> str:
 
 def save(report: dict) -> Path:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    label = re.sub(r"[^\w-]+", "-", report.get("label") or "").strip("-")
+    path = RESULTS_DIR / f"bench-{time.strftime('%Y%m%d-%H%M%S')}{'-' + label if label else ''}.json"
     path.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
     return path

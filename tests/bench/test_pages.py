@@ -142,3 +142,31 @@ def test_server_timing_header_only_when_the_benchmark_asks(w, signed_in, monkeyp
     match = re.fullmatch(r'app;dur=([\d.]+), sql;dur=([\d.]+);desc="(\d+) queries"', header)
     assert match and int(match.group(3)) == len(queries)
     assert float(match.group(1)) >= float(match.group(2)) > 0
+
+
+# --------------------------------------------------------------------------- counts
+
+
+def test_state_counts_in_one_query_equal_counting_state_by_state(w, file_case):
+    from cases.selectors import STATE_COUNT_CAP, case_keyword_filter, case_state_counts
+    from cases.services import case_close
+
+    closed = file_case(w.agent, w.acme, title="Walrus closed")
+    case_close(user=w.agent, case=closed)
+    file_case(w.agent, w.acme, title="Walrus open", priority="P1")
+    visible = case_visible_to(w.agent)
+    for queryset in (
+        visible,
+        case_keyword_filter(visible, "walrus"),
+        visible.filter(priority="P1", customer=w.acme),
+        visible.none(),
+        case_visible_to(w.viewer),
+    ):
+        expected = {
+            state: queryset.filter(state=state).order_by()[: STATE_COUNT_CAP + 1].count()
+            for state in Case.State.values
+        }
+        with CaptureQueriesContext(connection) as queries:
+            counted = case_state_counts(queryset)
+        assert counted == expected and list(counted) == Case.State.values
+        assert len(queries) <= 1

@@ -24,6 +24,17 @@ class Command(BaseCommand):
         parser.add_argument("--connections", type=int, default=50, help="wrk connections (concurrent users)")
         parser.add_argument("--no-throughput", action="store_true")
         parser.add_argument("--redis-url", default=None, help="default: a private redis-server for the run")
+        parser.add_argument(
+            "--app-dir",
+            default=None,
+            help="run gunicorn on the code in this checkout (e.g. a git worktree of an older commit, for before/after)",
+        )
+        parser.add_argument("--label", default="", help="a name for this run, kept in the JSON")
+        parser.add_argument(
+            "--no-walk",
+            action="store_true",
+            help="reach the deep page with a cursor made from the database instead of following 999 links",
+        )
 
     def handle(self, *args, **options):
         if connection.vendor != "postgresql":
@@ -41,10 +52,13 @@ class Command(BaseCommand):
                 connections=options["connections"],
                 throughput=not options["no_throughput"],
                 redis_url=options["redis_url"],
+                app_dir=options["app_dir"],
+                walk=not options["no_walk"],
                 log=self.stdout.write,
             )
         except RuntimeError as error:
             raise CommandError(str(error)) from error
+        report["label"] = options["label"]
         self.stdout.write("")
         self.stdout.write(table(report))
         path = save(report)
