@@ -252,7 +252,7 @@ def case_page(queryset: QuerySet[Case], *, cursor: str | None, size: int) -> Cas
 def case_iter_for_export(queryset: QuerySet[Case], *, chunk: int = 2000) -> Iterator[Case]:
     """Every case of `queryset` in list order, fetched in keyset chunks so that memory
     stays flat and no query uses OFFSET."""
-    ordered = queryset.order_by("-updated_at", "-id")
+    ordered = queryset.defer("search_vector").order_by("-updated_at", "-id")
     last: Case | None = None
     while True:
         batch_qs = ordered
