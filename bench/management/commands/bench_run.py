@@ -16,7 +16,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--admin-requests", type=int, default=20, help="timed requests per admin operation"
         )
-        parser.add_argument("--warmup", type=int, default=5)
+        parser.add_argument(
+            "--warmup", type=int, default=10, help="untimed requests first (each worker warms its caches)"
+        )
         parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (the Dockerfile runs 3)")
         parser.add_argument("--depth", type=int, default=1000, help="the deep list page")
         parser.add_argument("--api-depth", type=int, default=100, help="the deep API page")
