@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -53,7 +53,8 @@ from accounts.selectors import (
 )
 from customers.admin_selectors import customer_record_editable_by
 from customers.services import RECORD_FIELDS, customer_record_update
-from portal.errors import DomainError, NotFound
+from portal.errors import NotFound
+from portal.forms import form_apply
 
 USERS_PER_PAGE = 50
 SUPER_ADMIN = "SUPER_ADMIN"  # a pseudo-requirement: the built-in Super Admin role itself
@@ -123,21 +124,6 @@ def _console(request, template: str, context: dict, *, tab: str, status: int = 2
     return render(request, template, context, status=status)
 
 
-def _apply(form, run) -> int | None:
-    """Run a service with a valid form. None on success; otherwise the error is on the
-    form and the status (400/403/409) is returned. NotFound is a plain 404 (R9)."""
-    if not form.is_valid():
-        return 400
-    try:
-        run(form.cleaned_data)
-    except DomainError as error:
-        if error.status == 404:
-            raise Http404 from None
-        form.add_error(None, str(error.message))
-        return error.status
-    return None
-
-
 def _action(request) -> str:
     return request.POST.get("action", "")
 
@@ -197,7 +183,7 @@ def users(request):
                 confirm_auto_licensing=data["confirm_auto_licensing"],
             )
 
-        status = _apply(form, run)
+        status = form_apply(form, run)
         if status is None:
             new_user = created["user"]
             messages.success(request, _("The account %(email)s was created.") % {"email": new_user.email})
@@ -240,7 +226,7 @@ def user_detail(request, user_id: int):
         action = _action(request)
         if action == "notification":
             notification_form = NotificationAddressForm(request.POST)
-            status = _apply(
+            status = form_apply(
                 notification_form,
                 lambda data: services.user_notification_address_set(
                     actor=admin, user=account, address=data["notification_email"]
@@ -250,7 +236,7 @@ def user_detail(request, user_id: int):
         elif action in {"suspend", "reactivate"}:
             service = services.user_suspend if action == "suspend" else services.user_reactivate
             status_form = ActionForm({})
-            status = _apply(status_form, lambda data: service(actor=admin, user=account))
+            status = form_apply(status_form, lambda data: service(actor=admin, user=account))
             status_error = status_form.non_field_errors()
             success = (
                 _("%(email)s is suspended and signed out everywhere.")
@@ -259,7 +245,7 @@ def user_detail(request, user_id: int):
             )
         elif action == "assign" and can_manage_roles:
             assign_form = RoleAssignForm(request.POST, roles=roles)
-            status = _apply(
+            status = form_apply(
                 assign_form,
                 lambda data: services.role_assign(actor=admin, user=account, role=data["role"]),
             )
@@ -273,7 +259,7 @@ def user_detail(request, user_id: int):
                     raise NotFound()
                 services.role_unassign(actor=admin, user=account, role=role)
 
-            status = _apply(remove_form, run)
+            status = form_apply(remove_form, run)
             success = _("The role is removed. It no longer applies from %(email)s's next page.")
         else:
             status, success = 400, ""
@@ -311,7 +297,7 @@ def org_units(request):
     form = OrgUnitCreateForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        status = _apply(
+        status = form_apply(
             form,
             lambda data: services.org_unit_create(
                 actor=admin, name=data["name"], auto_licensing=data["auto_licensing"]
@@ -340,14 +326,14 @@ def org_unit_detail(request, unit_id: int):
         action = _action(request)
         if action == "rename":
             rename_form = OrgUnitRenameForm(request.POST)
-            status = _apply(
+            status = form_apply(
                 rename_form,
                 lambda data: services.org_unit_rename(actor=admin, org_unit=unit, name=data["name"]),
             )
             success = _("The org unit is renamed.")
         elif action == "auto_licensing":
             licensing_form = AutoLicensingForm(request.POST)
-            status = _apply(
+            status = form_apply(
                 licensing_form,
                 lambda data: services.org_unit_set_auto_licensing(
                     actor=admin, org_unit=unit, auto_licensing=data["auto_licensing"]
@@ -388,7 +374,7 @@ def licences(request):
     if request.method == "POST":
         if not can_request:
             return _refuse(request, [SUPER_ADMIN])
-        status = _apply(
+        status = form_apply(
             form,
             lambda data: services.licence_request_create(
                 actor=admin, sku=data["sku"], quantity=data["quantity"], note=data["note"]
@@ -449,7 +435,7 @@ def role_create(request):
                 actor=admin, name=data["name"], description=data["description"], privileges=data["privileges"]
             )
 
-        status = _apply(form, run)
+        status = form_apply(form, run)
         if status is None:
             messages.success(request, _("The role “%(name)s” was created.") % {"name": created["role"].name})
             return redirect("admin_console:role", role_id=created["role"].pk)
@@ -489,7 +475,7 @@ def role_detail(request, role_id: int):
         action = _action(request)
         if action == "update" and custom:
             edit_form = RoleForm(request.POST)
-            status = _apply(
+            status = form_apply(
                 edit_form,
                 lambda data: services.role_update(
                     actor=admin,
@@ -501,13 +487,13 @@ def role_detail(request, role_id: int):
             )
             success = _("The role is saved. Its holders get the change on their next page.")
         elif action == "delete" and custom:
-            status = _apply(delete_form, lambda data: services.role_delete(actor=admin, role=role))
+            status = form_apply(delete_form, lambda data: services.role_delete(actor=admin, role=role))
             if status is None:
                 messages.success(request, _("The role “%(name)s” was deleted.") % {"name": role.name})
                 return redirect("admin_console:roles")
         elif action == "assign":
             add_form = RoleHolderAddForm(request.POST, users=candidates.order_by("email"))
-            status = _apply(
+            status = form_apply(
                 add_form, lambda data: services.role_assign(actor=admin, user=data["user"], role=role)
             )
             success = _("The role is assigned. It applies from the account's next page.")
@@ -520,7 +506,7 @@ def role_detail(request, role_id: int):
                     raise NotFound()
                 services.role_unassign(actor=admin, user=holder, role=role)
 
-            status = _apply(remove_form, run)
+            status = form_apply(remove_form, run)
             success = _("The role is removed. It no longer applies from the account's next page.")
         else:
             status, success = 400, ""
@@ -571,7 +557,7 @@ def customer_detail(request, customer_id: int):
     )
     status = 200
     if request.method == "POST":
-        status = _apply(form, lambda data: customer_record_update(actor=admin, customer=customer, **data))
+        status = form_apply(form, lambda data: customer_record_update(actor=admin, customer=customer, **data))
         if status is None:
             messages.success(request, _("The record of %(name)s is saved.") % {"name": customer.name})
             return redirect("admin_console:customer", customer_id=customer.pk)

@@ -27,7 +27,8 @@ from customers.admin_selectors import (
     support_partner_history,
     support_partners,
 )
-from portal.errors import DomainError, InvalidInput
+from portal.errors import InvalidInput
+from portal.forms import form_apply
 
 # --------------------------------------------------------------------------- forms
 
@@ -86,19 +87,6 @@ def _page(request, template: str, context: dict, *, tab: str, status: int = 200)
     return render(request, template, context, status=status)
 
 
-def _apply(form, run) -> int | None:
-    if not form.is_valid():
-        return 400
-    try:
-        run(form.cleaned_data)
-    except DomainError as error:
-        if error.status == 404:
-            raise Http404 from None
-        form.add_error(None, str(error.message))
-        return error.status
-    return None
-
-
 # --------------------------------------------------------------------------- pages
 
 
@@ -121,7 +109,7 @@ def reseller_access(request, customer):
             )
             changed["domain"] = domain
 
-        status = _apply(form, run)
+        status = form_apply(form, run)
         if status is None:
             on = form.cleaned_data["support_cases"]
             message = (
@@ -165,7 +153,7 @@ def partners(request, customer):
                     )
                 services.support_partner_add(actor=request.user, customer=customer, domain=domain)
 
-            status = _apply(add_form, run)
+            status = form_apply(add_form, run)
             success = _("%(name)s is now a support partner. It can work on cases filed from now on.")
         elif action == "remove":
             remove_form = SupportPartnerRemoveForm(request.POST)
@@ -179,7 +167,7 @@ def partners(request, customer):
                 )
                 remove_form.removed = relationship.reseller_domain.name
 
-            status = _apply(remove_form, run)
+            status = form_apply(remove_form, run)
             success = _("%(name)s is no longer a support partner.")
         else:
             status, success = 400, ""
