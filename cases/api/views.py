@@ -160,34 +160,28 @@ def _request_key(request) -> str | None:
 # --------------------------------------------------------------------------- cases
 
 
-def _list_cases(request, user, parent):
-    customer_id = api_parent_scope(user=user, parent_id=parent)
+def _case_page(request, user, parent, *, search: bool):
+    """cases.list (`filter`) and cases.search (`query`, with free text): one page of the
+    parent's cases the user may see."""
     page = api_case_page(
         user=user,
-        customer_id=customer_id,
-        text=request.GET.get("filter", ""),
-        search=False,
+        customer_id=api_parent_scope(user=user, parent_id=parent),
+        text=request.GET.get("query" if search else "filter", ""),
+        search=search,
         size=_page_size(request),
         token=request.GET.get("pageToken"),
     )
     return _page_response(
         "cases", [resources.case_resource(case) for case in page.rows], page.next_page_token
     )
+
+
+def _list_cases(request, user, parent):
+    return _case_page(request, user, parent, search=False)
 
 
 def _search_cases(request, user, parent):
-    customer_id = api_parent_scope(user=user, parent_id=parent)
-    page = api_case_page(
-        user=user,
-        customer_id=customer_id,
-        text=request.GET.get("query", ""),
-        search=True,
-        size=_page_size(request),
-        token=request.GET.get("pageToken"),
-    )
-    return _page_response(
-        "cases", [resources.case_resource(case) for case in page.rows], page.next_page_token
-    )
+    return _case_page(request, user, parent, search=True)
 
 
 def _create_case(request, user, parent):
