@@ -362,8 +362,10 @@ def case_comment_add(*, user: User, case: Case, body: str) -> Comment:
         case.first_response_at = comment.created_at
         fields.append("first_response_at")
     if side == Side.CUSTOMER and case.state in WAITING_ON_CUSTOMER:
+        # _transition saves the case (and bumps its version) itself; fields is empty on this side.
         _transition(case, user=user, side=side, target=Case.State.IN_PROGRESS_GOOGLE_SUPPORT)
-    _save(case, *fields)
+    else:
+        _save(case, *fields)
     return comment
 
 
