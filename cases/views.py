@@ -12,6 +12,7 @@ from django.http import FileResponse, Http404, HttpResponse, StreamingHttpRespon
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -93,45 +94,57 @@ def _case_or_404(request, number) -> Case:
 # --------------------------------------------------------------------------- lists
 
 
+STATE_TABS = "state-tabs"  # the id of the state tabs, whose counts come as their own request
+
+
 def case_list_context(request, base_queryset, *, customers=None) -> dict:
     """What every case list shows (My cases, one customer's cases, the customer portal):
-    the filters from the query string, counts per state and one keyset page."""
+    the filters from the query string and one keyset page, or, when the state tabs ask
+    for them (htmx, target `state-tabs`), the bounded counts per state instead. The
+    counts come second so that the list is on screen without waiting for them
+    (docs/performance.md)."""
     case_filter = CaseFilter(request.GET or None, queryset=base_queryset, customers=customers)
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    context = {
+        "filter": case_filter,
+        "query_string": query.urlencode(),
+        "filters_active": bool(query),
+    }
+    if request.htmx.target == STATE_TABS:
+        query.pop("state", None)
+        if query:
+            counts_filter = CaseFilter(query, queryset=base_queryset, customers=customers)
+            counts_qs = counts_filter.qs if counts_filter.is_valid() else base_queryset.none()
+        else:
+            counts_qs = base_queryset
+        counts = case_state_counts(counts_qs)
+        context["state_tabs"] = [(Case.State(state), count) for state, count in counts.items()]
+        context["count_cap"] = STATE_COUNT_CAP
+        return context
     if case_filter.is_bound and not case_filter.is_valid():
         filtered = base_queryset.none()
     else:
         filtered = case_filter.qs
-    without_state = request.GET.copy()
-    without_state.pop("state", None)
-    without_state.pop("cursor", None)
-    if without_state:
-        counts_filter = CaseFilter(without_state, queryset=base_queryset, customers=customers)
-        counts_qs = counts_filter.qs if counts_filter.is_valid() else base_queryset.none()
-    else:
-        counts_qs = base_queryset
-    counts = case_state_counts(counts_qs)
-    page = case_page(
+    context["page"] = case_page(
         filtered.select_related("customer", "classification"),
         cursor=request.GET.get("cursor"),
         size=PAGE_SIZE,
     )
-    query = request.GET.copy()
-    query.pop("cursor", None)
-    return {
-        "filter": case_filter,
-        "page": page,
-        "state_counts": [(Case.State(state), count) for state, count in counts.items()],
-        "count_cap": STATE_COUNT_CAP,
-        "query_string": query.urlencode(),
-        "filters_active": any(k for k in query if k != "cursor"),
-    }
+    context["state_tabs"] = [(state, None) for state in Case.State]
+    return context
 
 
 def _render_list(request, template: str, context: dict) -> HttpResponse:
     status = 400 if context["filter"].is_bound and context["filter"].errors else 200
-    if request.htmx and request.htmx.target == "case-results":
+    if request.htmx.target == STATE_TABS:
+        template = "cases/_state_tabs.html"
+    elif request.htmx.target == "case-results":
         template = "cases/_results.html"
-    return render(request, template, context, status=status)
+    response = render(request, template, context, status=status)
+    # One address answers with a page or a fragment: caches must tell them apart.
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response
 
 
 @case_access_required

@@ -15,8 +15,11 @@ from django.urls import reverse
 
 from cases.models import Case, CaseEvent
 from cases.services import attachment_add, case_close, case_comment_add, case_escalate, case_set_state
+from cases.views import STATE_TABS
 
 pytestmark = pytest.mark.django_db
+
+COUNTS_REQUEST = {"HX-Request": "true", "HX-Target": STATE_TABS}  # what the state tabs send
 
 
 def case_numbers(response) -> list[int]:
@@ -120,8 +123,27 @@ def test_counts_per_state_follow_the_other_filters(w, signed_in, file_case):
     file_case(w.agent, w.acme, title="Narwhal one")
     closed = file_case(w.agent, w.acme, title="Narwhal two")
     case_close(user=w.agent, case=closed)
-    page = signed_in(w.agent).get(reverse("cases:list") + "?q=narwhal&state=CLOSED").content.decode()
-    assert 'data-state-count="NEW">1<' in page and 'data-state-count="CLOSED">1<' in page
+    client = signed_in(w.agent)
+    page = client.get(reverse("cases:list") + "?q=narwhal&state=CLOSED").content.decode()
+    # The list comes without counts; its tabs ask for them with the same filters.
+    assert "data-state-count" not in page
+    tabs = re.search(r'<nav id="state-tabs"[^>]*hx-get="([^"]+)"', page).group(1).replace("&amp;", "&")
+    counts = client.get(reverse("cases:list") + tabs, headers=COUNTS_REQUEST)
+    assert {"HX-Request", "HX-Target"} <= set(counts["Vary"].split(", "))
+    fragment = counts.content.decode()
+    assert fragment.lstrip().startswith('<nav id="state-tabs"') and "case-table" not in fragment
+    assert 'data-state-count="NEW">1<' in fragment and 'data-state-count="CLOSED">1<' in fragment
+    assert 'data-state-count="SOLUTION_PROVIDED">0<' in fragment and "hx-get" not in fragment
+
+
+def test_counts_of_another_tenant_or_a_bad_filter_reveal_nothing(w, signed_in, file_case):
+    file_case(w.agent2, w.initech, title="Narwhal of reseller2")
+    client = signed_in(w.agent)
+    counts = client.get(reverse("cases:list") + "?q=narwhal", headers=COUNTS_REQUEST).content.decode()
+    assert 'data-state-count="NEW">0<' in counts
+    refused = client.get(reverse("cases:list") + f"?customer={w.initech.pk}", headers=COUNTS_REQUEST)
+    assert refused.status_code == 400 and 'data-state-count="NEW">0<' in refused.content.decode()
+    assert signed_in(w.viewer).get(reverse("cases:list"), headers=COUNTS_REQUEST).status_code == 403
 
 
 def test_keyset_pages_do_not_overlap_and_a_forged_cursor_starts_over(w, signed_in):
@@ -140,20 +162,26 @@ def test_list_costs_the_same_queries_for_few_and_many_rows(
     w, signed_in, file_case, django_assert_max_num_queries
 ):
     client = signed_in(w.agent)
-    with CaptureQueriesContext(connection) as few:
-        client.get(reverse("cases:list") + "?q=Platypus")
-    for i in range(30):
-        file_case(w.agent, w.acme, title=f"Platypus {i}")
-    with CaptureQueriesContext(connection) as many:
-        client.get(reverse("cases:list") + "?q=Platypus")
-    assert len(few) == len(many)
+    few, many = [], []
+    for queries, rows in ((few, 0), (many, 30)):
+        for i in range(rows):
+            file_case(w.agent, w.acme, title=f"Platypus {i}")
+        for headers in ({}, COUNTS_REQUEST):
+            with CaptureQueriesContext(connection) as captured:
+                client.get(reverse("cases:list") + "?q=Platypus", headers=headers)
+            queries.append(len(captured))
+    assert few == many
     with django_assert_max_num_queries(16):
         client.get(reverse("cases:list"))
 
 
 def test_list_never_counts_all_of_a_domains_cases(w, signed_in):
+    client = signed_in(w.agent)
     with CaptureQueriesContext(connection) as queries:
-        signed_in(w.agent).get(reverse("cases:list"))
+        client.get(reverse("cases:list"))
+    assert not [q for q in queries if "COUNT(" in q["sql"].upper()]
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("cases:list"), headers=COUNTS_REQUEST)
     counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
     assert counts and all("LIMIT" in sql.upper() for sql in counts)
 

@@ -60,6 +60,7 @@ def test_agent_files_a_case_with_an_attachment_and_works_it(page, tmp_path):
 
     page.get_by_role("link", name="My cases").click()
     expect(page.locator("tbody tr").first).to_have_attribute("data-case", number)
+    expect(page.locator("#state-tabs .count-pending")).to_have_count(0)  # the counts came after the list
     shot(page, "my-cases")
 
     page.get_by_label("P2").check()
@@ -68,6 +69,8 @@ def test_agent_files_a_case_with_an_attachment_and_works_it(page, tmp_path):
     expect(page.locator("tbody tr")).to_have_count(1)
     expect(page.locator("tbody tr").first).to_have_attribute("data-case", number)
     expect(page).to_have_url(re.compile(r"q=quokka"))
+    expect(page.locator('[data-state-count="NEW"]')).to_have_text("1")  # counted with the filters
+    expect(page.locator('[data-state-count="CLOSED"]')).to_have_text("0")
     shot(page, "my-cases-filtered")
 
     page.locator("tbody tr").first.get_by_role("link").first.click()
