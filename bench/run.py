@@ -37,6 +37,7 @@ from accounts.models import User
 from bench.dataset import BENCH_PASSWORD, COMMON_TERM, RARE_TERM, BenchNames
 from cases.models import Classification
 from cases.selectors import case_visible_to
+from cases.views import STATE_TABS
 from customers.selectors import customer_list_with_consent
 
 REQUEST_TIMEOUT = 120
@@ -52,6 +53,8 @@ BARS = {
     "file_case_post": 150,
 }
 TIMING = re.compile(r'app;dur=([\d.]+),\s*sql;dur=([\d.]+);desc="(\d+) queries"')
+# What a list's state tabs send for their counts, right after the list has arrived.
+COUNTS_REQUEST = {"HX-Request": "true", "HX-Target": STATE_TABS}
 NEXT_LINK = re.compile(r'<a[^>]*rel="next"[^>]*href="([^"]+)"')
 HIDDEN = re.compile(r'<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"')
 
@@ -83,8 +86,15 @@ class Client:
         self.cookies: dict[str, str] = {}
         self.extra = headers or {}
 
-    def request(self, method: str, path: str, *, form: dict | None = None, on_chunk=None) -> Response:
-        headers = {"Host": f"{self.host}:{self.port}", "Accept-Language": "en", **self.extra}
+    def request(
+        self, method: str, path: str, *, form: dict | None = None, on_chunk=None, headers: dict | None = None
+    ) -> Response:
+        headers = {
+            "Host": f"{self.host}:{self.port}",
+            "Accept-Language": "en",
+            **self.extra,
+            **(headers or {}),
+        }
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
@@ -414,14 +424,22 @@ class Runner:
         self.results: list[Measurement] = []
 
     def measure(
-        self, client: Client, name: str, label: str, side: str, paths: list[str], *, n: int
+        self,
+        client: Client,
+        name: str,
+        label: str,
+        side: str,
+        paths: list[str],
+        *,
+        n: int,
+        headers: dict | None = None,
     ) -> Measurement:
         measurement = Measurement(name, label, side, paths[0])
         # The admin's searches take seconds at a million rows: one warm-up is enough there.
         for i in range(self.warmup if side == "ours" else min(self.warmup, 1)):
-            client.get(paths[i % len(paths)])
+            client.get(paths[i % len(paths)], headers=headers)
         for i in range(n):
-            measurement.add(client.get(paths[i % len(paths)]))
+            measurement.add(client.get(paths[i % len(paths)], headers=headers))
         self.results.append(measurement)
         summary = measurement.summary()
         self.log(
@@ -483,6 +501,15 @@ def run_benchmark(
 
         log("My cases")
         runner.measure(agent, "my_cases_p1", "My cases, page 1", ours, ["/cases/"], n=requests)
+        runner.measure(
+            agent,
+            "my_cases_counts",
+            "  its state counts (htmx)",
+            ours,
+            ["/cases/"],
+            n=requests,
+            headers=COUNTS_REQUEST,
+        )
         if walk:
             deep_path, reached, walk_times = runner.walk_pages(agent, "/cases/", depth)
             extra["page_walk"] = {
@@ -513,12 +540,30 @@ def run_benchmark(
         for name, term in (("search_rare", RARE_TERM), ("search_common", COMMON_TERM)):
             runner.measure(agent, name, f"search “{term}”", ours, [f"/cases/?q={term}"], n=requests)
             runner.measure(
+                agent,
+                f"{name}_counts",
+                "  its state counts (htmx)",
+                ours,
+                [f"/cases/?q={term}"],
+                n=requests,
+                headers=COUNTS_REQUEST,
+            )
+            runner.measure(
                 operator, name, f"search “{term}”", admin, [f"{changelist}?q={term}"], n=admin_requests
             )
 
         log("Filter by state + severity + customer")
         query = f"state=CLOSED&priority=P2&customer={targets.big_customer_id}"
         runner.measure(agent, "filter", "state + severity + customer", ours, [f"/cases/?{query}"], n=requests)
+        runner.measure(
+            agent,
+            "filter_counts",
+            "  its state counts (htmx)",
+            ours,
+            [f"/cases/?{query}"],
+            n=requests,
+            headers=COUNTS_REQUEST,
+        )
         admin_query = f"state__exact=CLOSED&priority__exact=P2&customer__id__exact={targets.big_customer_id}"
         runner.measure(
             operator,
@@ -554,7 +599,14 @@ def run_benchmark(
             log(f"Throughput: wrk, {connections} connections, {duration} s each")
             extra["throughput"] = [
                 wrk_run(
-                    servers, agent, "/cases/", "My cases", duration=duration, connections=connections, log=log
+                    servers,
+                    agent,
+                    "/cases/",
+                    "My cases, page + its counts",
+                    duration=duration,
+                    connections=connections,
+                    log=log,
+                    with_counts=True,
                 ),
                 wrk_run(
                     servers,
@@ -725,9 +777,22 @@ def api_measurements(servers: Servers, targets: Targets, *, n: int, depth: int, 
     return results
 
 
+LIST_THEN_COUNTS = Path(__file__).with_name("list_then_counts.lua")
+
+
 def wrk_run(
-    servers: Servers, client: Client, path: str, label: str, *, duration: int, connections: int, log
+    servers: Servers,
+    client: Client,
+    path: str,
+    label: str,
+    *,
+    duration: int,
+    connections: int,
+    log,
+    with_counts: bool = False,
 ) -> dict:
+    """Requests per second at `connections` concurrent users; `with_counts` makes every
+    other request the list's state counts, as a browser asks for them."""
     wrk = shutil.which("wrk")
     if wrk is None:
         log("  wrk is not installed (apt-get install wrk); throughput skipped")
@@ -745,6 +810,7 @@ def wrk_run(
         f"Cookie: {cookie}",
         "-H",
         "Accept-Language: en",
+        *(["--script", str(LIST_THEN_COUNTS)] if with_counts else []),
         f"http://127.0.0.1:{servers.port}{path}",
     ]
     out = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60).stdout
@@ -764,6 +830,7 @@ def wrk_run(
         "non_2xx_3xx": int(non_2xx.group(1)) if non_2xx else 0,
         "socket_errors": sum(int(x) for x in socket_errors.groups()) if socket_errors else 0,
         "latency": latency,
+        "with_counts": with_counts,
     }
     log(
         f"  {label:38} {result['requests_per_second']:8.1f} req/s  {result['requests']} requests  "
@@ -890,9 +957,10 @@ def table(report: dict) -> str:
         )
     for t in report.get("throughput", []):
         if "requests_per_second" in t:
+            views = f" ({t['requests_per_second'] / 2:.1f} views/s)" if t.get("with_counts") else ""
             rows.append(
-                f"throughput {t['label'][:29]:29} {t['requests_per_second']:8.1f} req/s at {t['connections']} "
-                f"connections, {t['non_2xx_3xx'] + t['socket_errors']} errors"
+                f"throughput {t['label'][:29]:29} {t['requests_per_second']:8.1f} req/s{views} at "
+                f"{t['connections']} connections, {t['non_2xx_3xx'] + t['socket_errors']} errors"
             )
     return "\n".join(rows)
 
