@@ -25,19 +25,16 @@ class BoundedCustomerSelect(forms.Select):
 
     def render(self, name, value, attrs=None, renderer=None):
         iterator = self.choices
-        field, queryset = iterator.field, iterator.queryset
+        field, names = iterator.field, iterator.queryset.values_list("pk", "name")
         chosen = [int(v) for v in self.format_value(value) if str(v).isdigit()]
-        rows = list(queryset[:CUSTOMER_OPTIONS])
+        rows = list(names[:CUSTOMER_OPTIONS])
         if chosen:
-            rows = list(queryset.filter(pk__in=chosen)) + [row for row in rows if row.pk not in chosen]
+            rows = list(names.filter(pk__in=chosen)) + [row for row in rows if row[0] not in chosen]
         options = format_html_join(
             "\n",
             '<option value="{}"{}>{}</option>',
             [("", "" if chosen else mark_safe(" selected"), field.empty_label)]
-            + [
-                (row.pk, mark_safe(" selected") if row.pk in chosen else "", field.label_from_instance(row))
-                for row in rows
-            ],
+            + [(pk, mark_safe(" selected") if pk in chosen else "", name) for pk, name in rows],
         )
         final_attrs = self.build_attrs(self.attrs, attrs)
         return format_html('<select name="{}"{}>\n{}\n</select>', name, flatatt(final_attrs), options)

@@ -5,6 +5,8 @@ import csv
 import io
 import re
 from datetime import timedelta
+from html import escape
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -144,6 +146,21 @@ def test_counts_of_another_tenant_or_a_bad_filter_reveal_nothing(w, signed_in, f
     refused = client.get(reverse("cases:list") + f"?customer={w.initech.pk}", headers=COUNTS_REQUEST)
     assert refused.status_code == 400 and 'data-state-count="NEW">0<' in refused.content.decode()
     assert signed_in(w.viewer).get(reverse("cases:list"), headers=COUNTS_REQUEST).status_code == 403
+
+
+def test_list_rows_speak_the_users_language_and_time_zone(w, signed_in, file_case):
+    case = file_case(w.agent, w.acme, title="Narwhal <b>bold</b>")
+    case_close(user=w.agent, case=case)
+    w.agent.time_zone = "Asia/Seoul"
+    w.agent.save(update_fields=["time_zone"])
+    page = signed_in(w.agent, language="ko").get(reverse("cases:list") + "?q=narwhal").content.decode()
+    row = re.search(rf'<tr data-case="{case.number}">.*?</tr>', page, re.S).group(0)
+    assert escape(case.classification.display_name_ko) in row and "종료됨" in row
+    assert "Narwhal &lt;b&gt;bold&lt;/b&gt;" in row and "<b>" not in row  # escaped
+    assert f'href="{reverse("cases:detail", args=[case.number])}"' in row
+    case.refresh_from_db()
+    seoul = case.updated_at.astimezone(ZoneInfo("Asia/Seoul")).isoformat()
+    assert f'<time datetime="{seoul}">' in row
 
 
 def test_keyset_pages_do_not_overlap_and_a_forged_cursor_starts_over(w, signed_in):
