@@ -539,6 +539,38 @@ def test_bad_upload_gets_a_message_and_400(w, signed_in, file_case):
     assert response.status_code == 400 and "cannot be attached" in response.content.decode()
 
 
+def test_case_history_escapes_messages_and_speaks_the_users_language(w, signed_in, file_case, png):
+    from django.test import Client
+
+    case = file_case(w.agent, w.acme)
+    case_comment_add(user=w.agent, case=case, body="<script>alert(1)</script>\nsecond line")
+    attachment = attachment_add(user=w.agent, case=case, file=png(), filename="<i>screen</i>.png")
+    case_set_state(user=w.engineer, case=case, state="ACTION_REQUIRED")
+    history = re.search(
+        r'data-testid="timeline">(.*?)</ol>',
+        signed_in(w.agent, language="ko").get(detail(case)).content.decode(),
+        re.S,
+    ).group(1)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;<br>second line" in history and "<script>" not in history
+    assert f">{escape(attachment.filename)}</a>" in history and "<i>" not in history
+    assert "상태 변경됨" in history  # the event, in Korean
+    assert "reason-" not in history  # only support deletes attachments
+    # Support's delete form carries a working CSRF token.
+    engineer = Client(enforce_csrf_checks=True)
+    engineer.force_login(w.engineer)
+    page = engineer.get(detail(case)).content.decode()
+    form = re.search(
+        rf'action="([^"]+/{attachment.pk}/delete/)".*?name="csrfmiddlewaretoken" value="([^"]+)"', page, re.S
+    )
+    assert form, page
+    assert (
+        engineer.post(
+            form.group(1), {"reason": "Wrong file", "csrfmiddlewaretoken": form.group(2)}
+        ).status_code
+        == 302
+    )
+
+
 def test_only_support_deletes_attachments_with_a_reason(w, signed_in, file_case, png):
     case = file_case(w.agent, w.acme)
     attachment = attachment_add(user=w.agent, case=case, file=png(), filename="screen.png")
