@@ -27,9 +27,8 @@ class Recipient:
 def users_with_address(address: str) -> QuerySet[User]:
     """Active accounts that sign in with `address` or have it as their notification address."""
     address = (address or "").strip().lower()
-    return User.objects.filter(
-        Q(email__iexact=address) | Q(notification_email__iexact=address), is_active=True
-    )
+    # Sign-in addresses are stored lower-case (a check constraint), so `=` and its unique index.
+    return User.objects.filter(Q(email=address) | Q(notification_email__iexact=address), is_active=True)
 
 
 def user_may_see_case(*, user: User, case_id: int) -> bool:

@@ -107,6 +107,17 @@ def test_mail_goes_to_the_users_notification_address(w, file_case, act, mailoutb
     assert recipients(mailoutbox) == {"agent.inbox@workspace.example"}
 
 
+def test_an_address_finds_its_accounts_whatever_its_case(w):
+    from notifications.selectors import users_with_address
+
+    viewer = w.viewer
+    viewer.notification_email = "Vera.Inbox@Workspace.example"  # kept as typed
+    viewer.save(update_fields=["notification_email"])
+    assert list(users_with_address(" vera.inbox@workspace.EXAMPLE ")) == [viewer]
+    assert list(users_with_address(w.agent.email.upper())) == [w.agent]
+    assert not users_with_address("nobody@workspace.example").exists()
+
+
 def test_support_reply_mails_the_customer_side_but_not_the_engineer(w, acme_case, act, mailoutbox):
     act(lambda: case_comment_add(user=w.engineer, case=acme_case, body="Please send the message headers."))
     assert recipients(mailoutbox) == {AGENT, *SUBSCRIBERS}
