@@ -1,7 +1,6 @@
 """Forms of the reseller admin console. They parse input; the rules (domain scope,
 licences, the last super admin, who may grant what) live in accounts.services."""
 
-import zoneinfo
 from dataclasses import dataclass, field
 
 from django import forms
@@ -10,7 +9,15 @@ from django.core.exceptions import ValidationError
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import TIME_ZONE_CHOICES, AdminRole, LicenceSku, OrgUnit, Privilege, User
+from accounts.models import (
+    KNOWN_TIME_ZONES,
+    TIME_ZONE_CHOICES,
+    AdminRole,
+    LicenceSku,
+    OrgUnit,
+    Privilege,
+    User,
+)
 from accounts.services import LICENCE_NOTE_MAX, LICENCE_REQUEST_MAX
 
 
@@ -130,7 +137,7 @@ class UserCreateForm(forms.Form):
 
     def clean_time_zone(self) -> str:
         value = self.cleaned_data["time_zone"]
-        if value not in zoneinfo.available_timezones():
+        if value not in KNOWN_TIME_ZONES:
             raise ValidationError(_("Choose a time zone from the list."))
         return value
 

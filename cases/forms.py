@@ -1,13 +1,11 @@
 """Forms of the case pages. They parse and validate input; the rules live in services."""
 
-import zoneinfo
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import TIME_ZONE_CHOICES, Language
+from accounts.models import KNOWN_TIME_ZONES, TIME_ZONE_CHOICES, Language
 from cases.models import COMMENT_MAX_LENGTH, TITLE_MAX_LENGTH, Case, Classification
 from cases.services import MAX_SUBSCRIBERS
 
@@ -106,7 +104,7 @@ class CaseCreateForm(forms.Form):
 
     def clean_time_zone(self):
         value = self.cleaned_data["time_zone"]
-        if value not in zoneinfo.available_timezones():
+        if value not in KNOWN_TIME_ZONES:
             raise ValidationError(_("Choose a time zone from the list."))
         return value
 

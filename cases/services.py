@@ -2,7 +2,6 @@
 through `case_visible_to` under a row lock, checks the lifecycle, bumps the version and
 writes its `CaseEvent` in the same transaction."""
 
-import zoneinfo
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -16,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Domain, Language, User
+from accounts.models import KNOWN_TIME_ZONES, Domain, Language, User
 from cases.lifecycle import WAITING_ON_CUSTOMER, Side, case_is_locked, transition_allowed
 from cases.models import (
     COMMENT_MAX_LENGTH,
@@ -195,7 +194,7 @@ def case_create(
         raise InvalidInput(_("Choose a severity from P1 to P4."))
     if language not in Language.values:
         raise InvalidInput(_("Choose a language from the list."))
-    if time_zone not in zoneinfo.available_timezones():
+    if time_zone not in KNOWN_TIME_ZONES:
         raise InvalidInput(_("Choose a time zone from the list."))
     clean_answers = {}
     for key, value in (answers or {}).items():

@@ -8,13 +8,12 @@ carry names, which every client reads."""
 
 import json
 import re
-import zoneinfo
 from datetime import UTC, datetime
 
 from django.core.exceptions import RequestDataTooBig
 from django.utils.translation import gettext as _
 
-from accounts.models import Domain, Language
+from accounts.models import KNOWN_TIME_ZONES, Domain, Language
 from cases.api.errors import invalid
 from cases.models import COMMENT_MAX_LENGTH, TITLE_MAX_LENGTH, Attachment, Case, Classification, Comment
 
@@ -221,7 +220,7 @@ def time_zone(value: str, *, default: str) -> str:
         if hours <= 12:
             # POSIX sign convention: Etc/GMT+7 is seven hours *behind* UTC.
             return f"Etc/GMT{'-' if match.group(1) == '+' else '+'}{hours}"
-    if value in zoneinfo.available_timezones():
+    if value in KNOWN_TIME_ZONES:
         return value
     raise invalid(
         _("“timeZone” must be an IANA time zone such as Asia/Seoul, not “%(value)s”.") % {"value": value[:60]}
