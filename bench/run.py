@@ -489,6 +489,7 @@ def run_benchmark(
         f"{len(targets.long_cases)} of them with 50+ messages"
     )
     runner = Runner(requests=requests, admin_requests=admin_requests, warmup=warmup, log=log)
+    probe_before = cpu_probe_ms()
     started = time.time()
     extra: dict = {}
     with Servers(workers=workers, redis_url=redis_url, log=log, app_dir=app_dir) as servers:
@@ -621,7 +622,7 @@ def run_benchmark(
     report = {
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "seconds": round(time.time() - started, 1),
-        "machine": machine_info(),
+        "machine": {**machine_info(), "cpu_probe_ms": [probe_before, cpu_probe_ms()]},
         "dataset": dataset_info(targets),
         "settings": {
             "workers": workers,
@@ -867,6 +868,21 @@ def ratios(results: list[dict]) -> dict:
     }
 
 
+def cpu_probe_ms() -> float:
+    """How long this machine takes for a fixed piece of pure Python (best of three), so
+    that runs on machines, or moments, of different speed can be compared: a shared
+    virtual machine's speed moved by a third within minutes while the results were taken
+    (docs/performance.md)."""
+    best = float("inf")
+    for _ in range(3):
+        began = time.perf_counter()
+        total = 0
+        for i in range(2_000_000):
+            total += i
+        best = min(best, (time.perf_counter() - began) * 1000)
+    return round(best, 1)
+
+
 def machine_info() -> dict:
     with connection.cursor() as cursor:
         cursor.execute("SELECT version()")
@@ -962,6 +978,11 @@ def table(report: dict) -> str:
                 f"throughput {t['label'][:29]:29} {t['requests_per_second']:8.1f} req/s{views} at "
                 f"{t['connections']} connections, {t['non_2xx_3xx'] + t['socket_errors']} errors"
             )
+    probe = report.get("machine", {}).get("cpu_probe_ms")
+    if probe:
+        rows.append(
+            f"machine speed: a fixed Python loop took {probe[0]} ms at the start, {probe[1]} ms at the end"
+        )
     return "\n".join(rows)
 
 
