@@ -55,14 +55,6 @@ def event_label(value: str) -> str:
     return str(EVENT_LABELS.get(value, value))
 
 
-@register.filter(expects_localtime=True)
-def iso(value) -> str:
-    """A datetime in the viewer's zone as ISO 8601, for <time datetime>: what
-    `|date:'c'` gives, without formatting character by character (a long case page
-    has a hundred of them)."""
-    return value.isoformat() if value else ""
-
-
 @register.filter
 def lower_state(value: str) -> str:
     return str(value).lower().replace("_", "-")
