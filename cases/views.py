@@ -50,8 +50,8 @@ from customers.selectors import customer_list_with_consent, customer_search, cus
 from portal.errors import DomainError
 
 PAGE_SIZE = 25
-# What a case list shows (templates/cases/_results.html): reading only these halves the
-# list query and skips decoding every case's description and answers.
+# What a case list's rows show (cases/templatetags/case_tags.py: case_rows): reading only
+# these halves the list query and skips decoding every case's description and answers.
 LIST_COLUMNS = (
     "number",
     "title",

@@ -24,15 +24,14 @@ from bench.dataset import (
     secondary_structures,
     zipf_counts,
 )
+from bench.run import COUNTS_REQUEST
 from cases.models import Case, CaseEvent, Comment
 from cases.selectors import STATE_COUNT_CAP, case_keyword_filter, case_visible_to
-from cases.views import STATE_TABS
 from customers.models import AccessGrant, Customer, Relationship
 
 pytestmark = pytest.mark.django_db
 
 TINY = 0.002  # 2,000 cases over 40 customers: a few seconds
-STATE_TABS_REQUEST = {"HX-Request": "true", "HX-Target": STATE_TABS}  # the list's counts
 
 
 def case_numbers(response) -> list[int]:
@@ -208,7 +207,7 @@ def page_query_counts(prefix: str) -> dict[str, int]:
     }
     counts = {}
     for name, path in pages.items():
-        for headers in ({}, {} if name == "case page" else STATE_TABS_REQUEST):
+        for headers in ({}, {} if name == "case page" else COUNTS_REQUEST):
             client.get(path, headers=headers)  # warm: sessions, caches
             with CaptureQueriesContext(connection) as queries:
                 response = client.get(path, headers=headers)
@@ -232,7 +231,7 @@ def test_no_page_counts_all_of_a_domains_cases(load):
             assert client.get(reverse("cases:list") + path).status_code == 200
         assert not [q for q in queries if "COUNT(" in q["sql"].upper()]
         with CaptureQueriesContext(connection) as queries:
-            assert client.get(reverse("cases:list") + path, headers=STATE_TABS_REQUEST).status_code == 200
+            assert client.get(reverse("cases:list") + path, headers=COUNTS_REQUEST).status_code == 200
         counting = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
         assert counting
         for sql in counting:  # every count runs over a LIMITed subquery
