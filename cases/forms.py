@@ -2,12 +2,13 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import KNOWN_TIME_ZONES, TIME_ZONE_CHOICES, Language
 from cases.models import COMMENT_MAX_LENGTH, TITLE_MAX_LENGTH, Case, Classification
+from cases.pii import without_expected
 from cases.services import MAX_SUBSCRIBERS
+from portal.validation import EMAIL_MAX_LENGTH, email_problem, email_validator, parse_id
 
 PRODUCT_TYPES = [("GOOGLE_WORKSPACE", "Google Workspace")]
 MAX_FILES_PER_SUBMIT = 10
@@ -75,8 +76,23 @@ class CaseCreateForm(forms.Form):
     )
     language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES)
-    request_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
-    follow_up_of = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    request_key = forms.CharField(
+        widget=forms.HiddenInput,
+        max_length=64,
+        error_messages={
+            "required": _("This form is incomplete. Reload the page and try again."),
+            "max_length": _("This form was changed outside the portal. Reload the page and try again."),
+        },
+    )
+    follow_up_of = forms.IntegerField(
+        widget=forms.HiddenInput,
+        required=False,
+        min_value=1,
+        max_value=2**62,
+        error_messages={
+            "invalid": _("This form was changed outside the portal. Reload the page and try again.")
+        },
+    )
     pii_confirmed = forms.BooleanField(
         label=_(
             "I have checked: the text contains no personal information, or it is needed to solve the problem."
@@ -92,8 +108,9 @@ class CaseCreateForm(forms.Form):
             for name in ("product_type", "classification"):
                 self.fields[name].disabled = True
         raw = self.data.get("classification") if self.is_bound else self.initial.get("classification")
-        if raw and str(raw).isdigit():
-            self.classification = Classification.objects.filter(pk=int(raw), is_leaf=True).first()
+        raw_id = parse_id(raw)
+        if raw_id is not None:
+            self.classification = Classification.objects.filter(pk=raw_id, is_leaf=True).first()
         for index, question in enumerate(self.classification.questions if self.classification else []):
             self.fields[f"answer_{index}"] = forms.CharField(
                 label=question.get(language) or question["en"],
@@ -115,6 +132,17 @@ class CaseCreateForm(forms.Form):
             if name.startswith("answer_") and value
         }
 
+    def text_for_pii_check(self) -> str:
+        """Title, description and answers; an answer keeps out what its question asks for
+        (the Message-ID the "Messages delayed" question wants is not personal data)."""
+        questions = self.classification.questions if self.classification else []
+        parts = [self.cleaned_data["title"], self.cleaned_data["description"]]
+        for key, value in self.answers().items():
+            index = int(key)
+            expected = questions[index].get("format", "") if index < len(questions) else ""
+            parts.append(without_expected(value, expected))
+        return "\n".join(parts)
+
     def answer_fields(self):
         return [self[name] for name in self.fields if name.startswith("answer_")]
 
@@ -123,7 +151,26 @@ class VersionedForm(forms.Form):
     """Carries the case version the user saw, so that a write over somebody else's newer
     change is refused instead of silently overwriting it."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        min_value=1,
+        max_value=2**31 - 1,
+        error_messages={
+            "required": _("This form is incomplete. Reload the page and try again."),
+            "invalid": _("This form was changed outside the portal. Reload the page and try again."),
+            "min_value": _("This form was changed outside the portal. Reload the page and try again."),
+            "max_value": _("This form was changed outside the portal. Reload the page and try again."),
+        },
+    )
+
+
+class OptionallyVersionedForm(VersionedForm):
+    """Close and reopen: the version is checked when the page sends it (it always does);
+    a value that is not a version is refused with a message, never a 500."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].required = False
 
 
 class SeverityForm(VersionedForm):
@@ -143,8 +190,12 @@ class EscalateForm(VersionedForm):
 
 class CommentForm(forms.Form):
     body = forms.CharField(
-        label=_("Message"), max_length=COMMENT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 5})
+        label=_("Message"),
+        max_length=COMMENT_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
     )
+    files = MultipleFileField(label=_("Attach"))
 
 
 class AttachmentForm(forms.Form):
@@ -158,7 +209,9 @@ class ShareForm(forms.Form):
         max_length=4000,
         help_text=_("Separate several addresses with commas or spaces."),
     )
-    remove = forms.EmailField(required=False, widget=forms.HiddenInput)
+    remove = forms.CharField(
+        required=False, widget=forms.HiddenInput, max_length=EMAIL_MAX_LENGTH, validators=[email_validator]
+    )
 
     def clean_add(self) -> list[str]:
         raw = self.cleaned_data.get("add", "")
@@ -168,12 +221,9 @@ class ShareForm(forms.Form):
                 _("A case can be shared with at most %(n)d addresses.") % {"n": MAX_SUBSCRIBERS}
             )
         for email in emails:
-            try:
-                validate_email(email)
-            except ValidationError:
-                raise ValidationError(
-                    _("“%(email)s” is not a valid email address.") % {"email": email[:100]}
-                ) from None
+            problem = email_problem(email)
+            if problem:
+                raise ValidationError(problem)
         return emails
 
 

@@ -296,6 +296,34 @@ class Attachment(models.Model):
         return self.deleted_at is not None
 
 
+def pending_upload_to(instance: "PendingUpload", filename: str) -> str:
+    # The same generated names as attachments: a pending file becomes an attachment by
+    # handing its stored name over, without copying it.
+    return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+
+
+class PendingUpload(models.Model):
+    """A file chosen on a form that came back with an error (or a confirmation), already
+    checked and stored, waiting for the final submit to attach it. Only its owner can
+    use it; the periodic job removes it after PENDING_UPLOAD_HOURS."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    file = models.FileField(upload_to=pending_upload_to, max_length=200)
+    filename = models.CharField(max_length=255)
+    mime_type = models.CharField(max_length=127)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["owner", "created_at"], name="pending_upload_owner_idx")]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
 class CaseSubscriber(models.Model):
     """An email address the case is shared with (R7: mail only, never access)."""
 

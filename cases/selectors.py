@@ -29,7 +29,7 @@ from django.utils import timezone
 from accounts.models import Domain, Privilege, User
 from accounts.selectors import user_has_privilege
 from cases.lifecycle import FIRST_RESPONSE_HOURS
-from cases.models import Attachment, Case, Comment
+from cases.models import Attachment, Case, Comment, PendingUpload
 from customers.models import AccessGrant, Relationship
 from customers.selectors import relationship_active_for, reseller_can_use_portal
 
@@ -90,6 +90,14 @@ def comment_visible_to(user: User) -> QuerySet[Comment]:
 
 def attachment_visible_to(user: User) -> QuerySet[Attachment]:
     return Attachment.objects.filter(case__in=case_visible_to(user))
+
+
+def pending_uploads_of(user: User) -> QuerySet[PendingUpload]:
+    """The files `user` chose on a form that came back, still waiting (never anyone else's)."""
+    from django.conf import settings
+
+    since = timezone.now() - timedelta(hours=settings.PENDING_UPLOAD_HOURS)
+    return PendingUpload.objects.filter(owner=user, created_at__gte=since)
 
 
 def case_get_for_user(*, user: User, number: int) -> Case:

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.core.files.storage import default_storage
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,9 +25,11 @@ from cases.models import (
     CaseSubscriber,
     Classification,
     Comment,
+    PendingUpload,
 )
-from cases.selectors import case_visible_to, reseller_can_access_cases
+from cases.selectors import case_visible_to, pending_uploads_of, reseller_can_access_cases
 from cases.uploads import upload_check
+from portal.validation import email_problem
 from customers.models import Customer, SupportTier
 from customers.selectors import customer_consent_for, customer_reseller_of_record, customer_visible_to
 from notifications.services import outbox_write_for_event
@@ -103,12 +104,9 @@ def _clean_emails(emails: Iterable[str]) -> list[str]:
         email = raw.strip().lower()
         if not email:
             continue
-        try:
-            validate_email(email)
-        except ValidationError:
-            raise InvalidInput(
-                _("“%(email)s” is not a valid email address.") % {"email": raw.strip()[:100]}
-            ) from None
+        problem = email_problem(email)
+        if problem:
+            raise InvalidInput(problem)
         if email not in cleaned:
             cleaned.append(email)
     if len(cleaned) > MAX_SUBSCRIBERS:
@@ -485,20 +483,154 @@ def attachment_delete(*, user: User, case: Case, attachment_id: int, reason: str
 
 @transaction.atomic
 def case_create_with_attachments(
-    *, user: User, attachments: Iterable[tuple[File, str]] = (), **fields: Any
+    *,
+    user: User,
+    attachments: Iterable[tuple[File, str]] = (),
+    pending: Iterable[str] = (),
+    **fields: Any,
 ) -> Case:
     """File a case and attach files in one transaction: either all of it is filed or none.
     Every file is checked before anything is written, so a bad file refuses the filing
-    with its message instead of leaving a half-filed case."""
+    with its message instead of leaving a half-filed case. `pending` names the user's
+    pending uploads (already checked) to attach."""
+    request_key = fields.get("request_key")
+    if request_key:
+        existing = Case.objects.filter(creator=user, request_key=request_key).first()
+        if existing is not None:  # a repeated submit: its files went with the first one
+            return existing
     attachments = list(attachments)
     for file, filename in attachments:
         upload_check(file, filename=filename)
+    waiting = _pending_for(user=user, ids=pending)
     case = case_create(user=user, **fields)
     if case.attachments.exists():  # a repeated submit returned the first case
         return case
     for file, filename in attachments:
         attachment_add(user=user, case=case, file=file, filename=filename)
+    if waiting:
+        attachments_add_pending(user=user, case=case, pending=[p.pk for p in waiting])
     return case
+
+
+# --------------------------------------------------------------------------- pending uploads
+
+
+def pending_upload_create(*, user: User, file: File, filename: str) -> PendingUpload:
+    """Check and store a file chosen on a form, before the form itself is accepted, so
+    that it survives the form coming back. Raises InvalidInput like `upload_check`."""
+    checked = upload_check(file, filename=filename)
+    with files_removed_on_failure() as stored, transaction.atomic():
+        pending = PendingUpload(
+            owner=user,
+            filename=checked.filename,
+            mime_type=checked.mime_type,
+            size=checked.size,
+            sha256=checked.sha256,
+        )
+        pending.file.save(checked.filename, file, save=False)
+        stored.append(pending.file.name)
+        pending.save()
+    return pending
+
+
+def _pending_for(*, user: User, ids: Iterable[str]) -> list[PendingUpload]:
+    """The user's own waiting uploads named by `ids`, locked; any id that is not one of
+    them (expired, another person's, malformed) refuses the whole request."""
+    wanted = list(dict.fromkeys(str(i) for i in ids))
+    if not wanted:
+        return []
+    try:
+        found = list(pending_uploads_of(user).select_for_update().filter(pk__in=wanted))
+    except ValidationError:  # not a UUID
+        found = []
+    if len(found) != len(wanted):
+        raise InvalidInput(
+            _("A file you attached earlier is no longer available (files wait one day). Attach it again.")
+        )
+    order = {pk: index for index, pk in enumerate(wanted)}
+    return sorted(found, key=lambda p: order[str(p.pk)])
+
+
+@transaction.atomic
+def pending_upload_discard(*, user: User, upload_id: str) -> None:
+    """Remove one of the user's waiting uploads (the remove button); others' are not found."""
+    try:
+        (pending,) = _pending_for(user=user, ids=[upload_id])
+    except InvalidInput:
+        raise NotFound() from None
+    name = pending.file.name
+    pending.delete()
+    transaction.on_commit(lambda: default_storage.delete(name))
+
+
+def pending_uploads_expire(*, now=None) -> int:
+    """Remove every pending upload older than PENDING_UPLOAD_HOURS with its file (the
+    periodic job; safe to run twice at once). Returns how many went."""
+    from datetime import timedelta
+
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.PENDING_UPLOAD_HOURS)
+    removed = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                PendingUpload.objects.select_for_update(skip_locked=True)
+                .filter(created_at__lt=cutoff)
+                .order_by("created_at")[:500]
+            )
+            if not batch:
+                return removed
+            names = [p.file.name for p in batch if p.file.name]
+            PendingUpload.objects.filter(pk__in=[p.pk for p in batch]).delete()
+            transaction.on_commit(lambda names=names: [default_storage.delete(n) for n in names])
+            removed += len(batch)
+
+
+@transaction.atomic
+def attachments_add_pending(*, user: User, case: Case, pending: Iterable[str]) -> list[Attachment]:
+    """Attach the user's waiting uploads to an open case: the stored file is handed over
+    (not copied) and the pending row goes, each with its ATTACHMENT_ADDED event."""
+    waiting = _pending_for(user=user, ids=pending)
+    if not waiting:
+        return []
+    case = _locked(user=user, case=case)
+    _refuse_if_locked(case)
+    if not case.is_open:
+        raise InvalidTransition(_("Reopen the case before adding attachments."))
+    added = []
+    for upload in waiting:
+        attachment = Attachment.objects.create(
+            case=case,
+            file=upload.file.name,
+            filename=upload.filename,
+            mime_type=upload.mime_type,
+            size=upload.size,
+            sha256=upload.sha256,
+            uploader=user,
+        )
+        upload.delete()
+        _event(
+            case,
+            actor=user,
+            kind=CaseEvent.Kind.ATTACHMENT_ADDED,
+            after={"attachment": attachment.pk, "filename": attachment.filename},
+        )
+        added.append(attachment)
+    _save(case)
+    return added
+
+
+@transaction.atomic
+def case_reply(*, user: User, case: Case, body: str, pending: Iterable[str] = ()) -> Comment | None:
+    """Send a message with files, or files alone: the files are attached first, then the
+    message (so a reply that hands the case back to support carries its files)."""
+    pending = list(pending)
+    if not pending and not (body or "").strip():
+        raise InvalidInput(_("Write a message or attach a file."))
+    if pending:
+        attachments_add_pending(user=user, case=case, pending=pending)
+    if (body or "").strip():
+        return case_comment_add(user=user, case=case, body=body)
+    return None
 
 
 @transaction.atomic

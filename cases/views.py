@@ -7,6 +7,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
+from django.forms.utils import ErrorDict
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -21,12 +22,13 @@ from accounts.selectors import user_has_privilege
 from cases import services
 from cases.filters import CUSTOMER_OPTIONS, CaseFilter
 from cases.forms import (
+    MAX_FILES_PER_SUBMIT,
     SEVERITY_MEANINGS,
-    AttachmentForm,
     CaseCreateForm,
     CommentForm,
     DeleteAttachmentForm,
     EscalateForm,
+    OptionallyVersionedForm,
     SeverityForm,
     ShareForm,
     StateForm,
@@ -43,11 +45,14 @@ from cases.selectors import (
     case_state_counts,
     case_timeline,
     case_visible_to,
+    pending_uploads_of,
     reseller_can_access_cases,
     support_queue,
 )
+from cases.uploads import upload_refusals
 from customers.selectors import customer_list_with_consent, customer_search, customer_visible_to
 from portal.errors import DomainError
+from portal.validation import parse_id
 
 PAGE_SIZE = 25
 # What a case list's rows show (cases/templatetags/case_tags.py: case_rows): reading only
@@ -98,10 +103,68 @@ def case_access_required(view):
 
 
 def _case_or_404(request, number) -> Case:
+    number = parse_id(number)
+    if number is None:
+        raise Http404
     try:
-        return case_get_for_user(user=request.user, number=int(number))
-    except (Case.DoesNotExist, ValueError):
+        return case_get_for_user(user=request.user, number=number)
+    except Case.DoesNotExist:
         raise Http404 from None
+
+
+# --------------------------------------------------------------------------- files on forms
+
+
+def collect_uploads(request, field: str) -> tuple[list, list[str], bool]:
+    """Files survive a form that comes back. Every file chosen on this post is checked and
+    kept as a pending upload of the user at once; files kept on an earlier round come back
+    by their ids (hidden `pending` inputs); `remove_pending` drops one. Returns the pending
+    uploads, the problems to show at the file field, and whether the post only removed a
+    file (then nothing else is done with it)."""
+    user = request.user
+    problems = upload_refusals(request)
+    ids = list(dict.fromkeys(request.POST.getlist("pending")))[: MAX_FILES_PER_SUBMIT * 2]
+    remove = request.POST.get("remove_pending", "")
+    removed = bool(remove)
+    if remove:
+        ids = [i for i in ids if i != remove]
+        try:
+            services.pending_upload_discard(user=user, upload_id=remove)
+        except DomainError:
+            pass  # already gone: the form comes back without it either way
+    kept = []
+    if ids:
+        valid_ids = [i for i in ids if _is_uuid(i)]
+        by_id = {str(p.pk): p for p in pending_uploads_of(user).filter(pk__in=valid_ids)}
+        kept = [by_id[i] for i in ids if i in by_id]
+        if len(kept) != len(ids):
+            problems.append(
+                _("A file you attached earlier is no longer available (files wait one day). Attach it again.")
+            )
+    for file in request.FILES.getlist(field):
+        if len(kept) >= MAX_FILES_PER_SUBMIT:
+            problems.append(_("Attach at most %(n)d files at a time.") % {"n": MAX_FILES_PER_SUBMIT})
+            break
+        try:
+            kept.append(services.pending_upload_create(user=user, file=file, filename=file.name))
+        except DomainError as error:
+            problems.append(str(error.message))
+    return kept, problems, removed
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except (ValueError, AttributeError, TypeError):
+        return False
+    return True
+
+
+def _without_errors(form):
+    """A bound form shown again mid-edit (a file was removed): its typed values, no errors."""
+    form.is_valid()
+    form._errors = ErrorDict()
+    return form
 
 
 # --------------------------------------------------------------------------- lists
@@ -267,8 +330,10 @@ def case_create(request):
     if user.domain.kind == Domain.Kind.CUSTOMER:
         customer_id = customers.values_list("pk", flat=True).first()
     customer = None
-    if customer_id and str(customer_id).isdigit():
-        customer = customers.filter(pk=int(customer_id)).first()
+    if customer_id:
+        if parse_id(customer_id) is None:
+            raise Http404
+        customer = customers.filter(pk=parse_id(customer_id)).first()
         if customer is None:
             raise Http404
     if customer is None:
@@ -298,13 +363,14 @@ def case_create(request):
     disabled = not customer.can_file
     status = 200
     pii = []
+    pending = []
     if request.method == "POST" and not disabled:
-        form = CaseCreateForm(request.POST, request.FILES, language=language)
-        if form.is_valid():
-            text = " ".join(
-                [form.cleaned_data["title"], form.cleaned_data["description"], *form.answers().values()]
-            )
-            pii = pii_findings(text)
+        pending, problems, removed = collect_uploads(request, "attachments")
+        form = CaseCreateForm(request.POST, language=language)
+        if removed:
+            _without_errors(form)
+        elif form.is_valid() and not problems:
+            pii = pii_findings(form.text_for_pii_check())
             if pii and not form.cleaned_data["pii_confirmed"]:
                 status = 400
             else:
@@ -321,7 +387,7 @@ def case_create(request):
                         time_zone=form.cleaned_data["time_zone"],
                         request_key=form.cleaned_data["request_key"],
                         follow_up_of=follow_up,
-                        attachments=[(f, f.name) for f in form.cleaned_data["attachments"]],
+                        pending=[str(p.pk) for p in pending],
                     )
                 except DomainError as error:
                     form.add_error(None, str(error.message))
@@ -334,6 +400,8 @@ def case_create(request):
                     )
                     return redirect("cases:detail", number=case.number)
         else:
+            for problem in problems:
+                form.add_error("attachments", problem)
             status = 400
     elif request.method == "POST":
         # A forged post for a customer whose consent is off (R3): the service refuses too.
@@ -352,6 +420,7 @@ def case_create(request):
         "follow_up": follow_up,
         "severity_meanings": SEVERITY_MEANINGS,
         "pii": pii_labels(pii),
+        "pending": pending,
         "max_upload": settings.ATTACHMENT_MAX_BYTES,
         "can_change_customer": user.domain.kind == Domain.Kind.RESELLER and follow_up is None,
     }
@@ -433,11 +502,19 @@ def case_detail(request, number):
     return render(request, "cases/detail.html", case_page_context(request, case))
 
 
+FORM_CONTEXT_NAMES = {
+    "CommentForm": "comment_form",
+    "EscalateForm": "escalate_form",
+    "ShareForm": "share_form",
+}
+
+
 def _case_action(request, number, form_class, run):
     """POST handler shared by every case action: parse the form, run the service, then
-    redirect (success) or show the page again with the message and a 4xx status."""
+    redirect (success) or show the page again with the message, the typed values and a
+    4xx status."""
     case = _case_or_404(request, number)
-    form = form_class(request.POST, request.FILES) if form_class else None
+    form = form_class(request.POST) if form_class else None
     if form is not None and not form.is_valid():
         errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
         for error in errors:
@@ -455,7 +532,10 @@ def _case_action(request, number, form_class, run):
             messages.success(request, success)
             return redirect("cases:detail", number=case.number)
     case = _case_or_404(request, number)
-    return render(request, "cases/detail.html", case_page_context(request, case), status=status)
+    context = case_page_context(request, case)
+    if form is not None and type(form).__name__ in FORM_CONTEXT_NAMES:
+        context[FORM_CONTEXT_NAMES[type(form).__name__]] = form  # typed text comes back
+    return render(request, "cases/detail.html", context, status=status)
 
 
 @case_access_required
@@ -474,26 +554,22 @@ def case_change_severity(request, number):
 @require_POST
 def case_close(request, number):
     def run(case, data):
-        services.case_close(
-            user=request.user, case=case, expected_version=int(request.POST.get("version") or 0) or None
-        )
+        services.case_close(user=request.user, case=case, expected_version=data.get("version"))
         return _("The case is closed. You can reopen it for %(days)d days.") % {
             "days": settings.CASE_REOPEN_DAYS
         }
 
-    return _case_action(request, number, None, run)
+    return _case_action(request, number, OptionallyVersionedForm, run)
 
 
 @case_access_required
 @require_POST
 def case_reopen(request, number):
     def run(case, data):
-        services.case_reopen(
-            user=request.user, case=case, expected_version=int(request.POST.get("version") or 0) or None
-        )
+        services.case_reopen(user=request.user, case=case, expected_version=data.get("version"))
         return _("The case is open again.")
 
-    return _case_action(request, number, None, run)
+    return _case_action(request, number, OptionallyVersionedForm, run)
 
 
 @case_access_required
@@ -515,22 +591,50 @@ def case_escalate(request, number):
 @case_access_required
 @require_POST
 def case_comment(request, number):
-    def run(case, data):
-        services.case_comment_add(user=request.user, case=case, body=data["body"])
-        return _("Your message was sent.")
+    """Send a message to support (or, from support, to the customer) with files, or files
+    alone. A message that comes back keeps its text and its files (as pending uploads)."""
+    case = _case_or_404(request, number)
+    pending, problems, removed = collect_uploads(request, "files")
+    form = CommentForm(request.POST)
+    status = 400
+    if removed:
+        _without_errors(form)
+        status = 200
+    elif form.is_valid() and not problems:
+        try:
+            services.case_reply(
+                user=request.user,
+                case=case,
+                body=form.cleaned_data["body"],
+                pending=[str(p.pk) for p in pending],
+            )
+        except DomainError as error:
+            if error.status == 404:
+                raise Http404 from None
+            form.add_error(
+                "body" if form.cleaned_data["body"] or not pending else "files", str(error.message)
+            )
+            status = error.status
+        else:
+            if form.cleaned_data["body"]:
+                text = _("Your message was sent.")
+                if pending:
+                    text = _("Your message and %(count)d file(s) were sent.") % {"count": len(pending)}
+            else:
+                text = _("Attached %(count)d file(s).") % {"count": len(pending)}
+            messages.success(request, text)
+            return redirect("cases:detail", number=case.number)
+    else:
+        for problem in problems:
+            form.add_error("files", problem)
+    case = _case_or_404(request, number)
+    context = case_page_context(request, case)
+    context.update(comment_form=form, pending=pending)
+    return render(request, "cases/detail.html", context, status=status)
 
-    return _case_action(request, number, CommentForm, run)
 
-
-@case_access_required
-@require_POST
-def case_attach(request, number):
-    def run(case, data):
-        for file in data["files"]:
-            services.attachment_add(user=request.user, case=case, file=file, filename=file.name)
-        return _("Attached %(count)d file(s).") % {"count": len(data["files"])}
-
-    return _case_action(request, number, AttachmentForm, run)
+# The attach-only address of earlier pages: the same handler (a post with files and no text).
+case_attach = case_comment
 
 
 @case_access_required

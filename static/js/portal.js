@@ -21,3 +21,10 @@ document.addEventListener("submit", (event) => {
     form.querySelectorAll("button[type=submit]").forEach((button) => button.setAttribute("aria-disabled", "true"));
   }
 });
+
+// A form that came back with problems: move focus to its summary at the top, so that
+// keyboard and screen-reader users start there (the summary links to each field).
+document.addEventListener("DOMContentLoaded", () => {
+  const summary = document.querySelector("[data-error-summary]");
+  if (summary) summary.focus();
+});
