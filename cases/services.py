@@ -29,11 +29,11 @@ from cases.models import (
 )
 from cases.selectors import case_visible_to, pending_uploads_of, reseller_can_access_cases
 from cases.uploads import upload_check
-from portal.validation import email_problem
 from customers.models import Customer, SupportTier
 from customers.selectors import customer_consent_for, customer_reseller_of_record, customer_visible_to
 from notifications.services import outbox_write_for_event
 from portal.errors import InvalidInput, InvalidTransition, NotFound, PermissionRefused, StaleWrite
+from portal.validation import email_problem
 
 MAX_SUBSCRIBERS = 50
 MAX_ANSWER_LENGTH = 2_000

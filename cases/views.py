@@ -7,8 +7,8 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.forms.utils import ErrorDict
 from django.contrib.auth.decorators import login_required
+from django.forms.utils import ErrorDict
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
