@@ -279,6 +279,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 60 * 60.0,
         "options": {"expires": 59 * 60},
     },
+    "pending-uploads-expire": {
+        "task": "cases.tasks.pending_uploads_expire",
+        "schedule": 60 * 60.0,
+        "options": {"expires": 59 * 60},
+    },
 }
 
 # --------------------------------------------------------------------------- security headers
