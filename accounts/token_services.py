@@ -23,6 +23,8 @@ def api_token_issue(*, user: User, name: str) -> str:
     name = (name or "").strip()
     if not name:
         raise InvalidInput(_("Give the token a name, so that you know later what uses it."))
+    if "\x00" in name:
+        raise InvalidInput(_("A token name cannot contain control characters."))
     if len(name) > TOKEN_NAME_MAX:
         raise InvalidInput(_("A token name can be at most %(n)d characters long.") % {"n": TOKEN_NAME_MAX})
     # Lock the user's row so that two parallel requests cannot both pass the limit.

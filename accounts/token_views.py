@@ -12,19 +12,26 @@ from accounts.token_services import TOKEN_NAME_MAX, api_token_issue, api_token_r
 from portal.errors import DomainError, NotFound
 
 
+NEW_TOKEN_SESSION_KEY = "portal_new_api_token"
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def tokens(request):
-    new_token = None
+    """Create, list, revoke. A created token is shown once, on the page the POST redirects
+    to (so that a reload never creates a second one): it waits in the session for that one
+    GET and is removed as it is shown."""
     error = None
     name = ""
     if request.method == "POST":
         name = request.POST.get("name", "")
         try:
-            new_token = api_token_issue(user=request.user, name=name)
-            name = ""
+            request.session[NEW_TOKEN_SESSION_KEY] = api_token_issue(user=request.user, name=name)
         except DomainError as exc:
             error = exc.message
+        else:
+            return redirect("tokens")
+    new_token = request.session.pop(NEW_TOKEN_SESSION_KEY, None) if request.method == "GET" else None
     context = {
         "tokens": api_tokens_of(request.user),
         "new_token": new_token,
@@ -33,7 +40,7 @@ def tokens(request):
         "name_max": TOKEN_NAME_MAX,
     }
     response = render(request, "accounts/tokens.html", context, status=400 if error else 200)
-    # The new token is in this page only: never cached, never stored in the session.
+    # The new token is in this page only: never cached.
     response["Cache-Control"] = "no-store"
     return response
 

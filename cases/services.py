@@ -657,9 +657,12 @@ def case_assign(*, user: User, case: Case, assignee: User | None) -> Case:
 
 @transaction.atomic
 def case_rename(*, user: User, case: Case, title: str, expected_version: int | None = None) -> Case:
-    """Change the title (the API's display_name) of an open case."""
+    """Change the title (the API's display_name) of an open case; a closed case keeps the
+    title it was closed with (reopen it first), like its severity."""
     case = _locked(user=user, case=case, expected_version=expected_version)
     _refuse_if_locked(case)
+    if not case.is_open:
+        raise InvalidTransition(_("Reopen the case before changing its title."))
     title = _clean_text(title, field=_("Title"), max_length=TITLE_MAX_LENGTH)
     if title == case.title:
         return case

@@ -288,7 +288,9 @@ def openapi_document() -> dict:
             "get": _operation("cloudsupport.cases.get", "One case.", _ok("Case"), case_params),
             "patch": _operation(
                 "cloudsupport.cases.patch",
-                "Update priority, display_name and subscriber_email_addresses (empty mask: all three).",
+                "Update priority, display_name and subscriber_email_addresses (empty mask: all three). "
+                "priority and display_name change on open cases only (a closed case answers 400 "
+                "FAILED_PRECONDITION; reopen it first); subscribers may change until the case is locked.",
                 _ok("Case"),
                 [*case_params, {"name": "updateMask", "in": "query", "schema": {"type": "string"}}],
                 _json_body("Case"),

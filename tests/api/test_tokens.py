@@ -36,8 +36,9 @@ class TestSettingsPage:
 
     def test_a_created_token_is_shown_once_and_stored_hashed(self, w, client):
         client.force_login(w.agent)
-        response = client.post(TOKENS, {"name": "nightly export"})
-        assert response.status_code == 200
+        response = client.post(TOKENS, {"name": "nightly export"}, follow=True)
+        # the POST redirects, so a reload shows the list and never makes a second token
+        assert response.redirect_chain == [(TOKENS, 302)]
         assert response["Cache-Control"] == "no-store"
         secret = response.context["new_token"]
         assert secret.startswith("rsp_") and secret in response.content.decode()
@@ -51,9 +52,21 @@ class TestSettingsPage:
 
     def test_the_token_made_on_the_page_works_against_the_api(self, w, client):
         client.force_login(w.agent)
-        secret = client.post(TOKENS, {"name": "script"}).context["new_token"]
+        secret = client.post(TOKENS, {"name": "script"}, follow=True).context["new_token"]
         client.logout()
         assert call(client, secret).status_code == 200
+
+    def test_reloading_after_creating_makes_no_second_token(self, w, client):
+        client.force_login(w.agent)
+        client.post(TOKENS, {"name": "once"})
+        assert client.get(TOKENS).status_code == 200
+        assert client.get(TOKENS).context["new_token"] is None
+        assert ApiToken.objects.filter(user=w.agent, name="once").count() == 1
+
+    def test_a_nul_in_the_name_is_a_400_with_a_message(self, w, client):
+        client.force_login(w.agent)
+        response = client.post(TOKENS, {"name": "bad\x00name"})
+        assert response.status_code == 400 and "control characters" in response.content.decode()
 
     def test_a_token_needs_a_name(self, w, client):
         client.force_login(w.agent)

@@ -209,3 +209,16 @@ def test_attachments_from_the_api_and_the_page_agree(w):
         Attachment._meta.get_field("filename").max_length
         == PendingUpload._meta.get_field("filename").max_length
     )
+
+
+def test_a_closed_case_keeps_its_title_as_the_service_says(w, file_case):
+    from portal.errors import InvalidTransition
+
+    case = file_case(w.agent, w.acme)
+    services.case_close(user=w.agent, case=case)
+    with pytest.raises(InvalidTransition):
+        services.case_rename(user=w.agent, case=case, title="Renamed after closing")
+    case.refresh_from_db()
+    assert case.title != "Renamed after closing"
+    services.case_reopen(user=w.agent, case=case)
+    assert services.case_rename(user=w.agent, case=case, title="Renamed").title == "Renamed"
