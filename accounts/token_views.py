@@ -11,7 +11,6 @@ from accounts.token_selectors import api_tokens_of
 from accounts.token_services import TOKEN_NAME_MAX, api_token_issue, api_token_revoke
 from portal.errors import DomainError, NotFound
 
-
 NEW_TOKEN_SESSION_KEY = "portal_new_api_token"
 
 
