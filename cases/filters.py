@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case
 from cases.selectors import OPEN, case_keyword_filter
+from portal.validation import parse_id
 
 STATE_CHOICES = [(OPEN, _("Open (all but closed)")), *Case.State.choices]
 PRIORITY_CHOICES = [(p, p) for p in Case.Priority.values]
@@ -28,7 +29,7 @@ class BoundedCustomerSelect(forms.Select):
     def render(self, name, value, attrs=None, renderer=None):
         iterator = self.choices
         field, names = iterator.field, iterator.queryset.values_list("pk", "name")
-        chosen = [int(v) for v in self.format_value(value) if str(v).isdigit()]
+        chosen = [parse_id(v) for v in self.format_value(value) if parse_id(v) is not None]
         rows = list(names[:CUSTOMER_OPTIONS])
         if chosen:
             rows = list(names.filter(pk__in=chosen)) + [row for row in rows if row[0] not in chosen]

@@ -134,7 +134,7 @@ def case_keyword_filter(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:
     text = (text or "").strip()
     if not text:
         return queryset
-    number = Q(number=int(text)) if text.isdigit() and len(text) < 18 else Q(pk__in=[])
+    number = Q(number=int(text)) if text.isascii() and text.isdigit() and len(text) < 18 else Q(pk__in=[])
     if connection.vendor != "postgresql":
         return queryset.filter(number | Q(title__icontains=text) | Q(description__icontains=text))
     query = case_search_query(text)
