@@ -50,7 +50,12 @@ from cases.selectors import (
     support_queue,
 )
 from cases.uploads import upload_refusals
-from customers.selectors import customer_list_with_consent, customer_search, customer_visible_to
+from customers.selectors import (
+    customer_access_off_since,
+    customer_list_with_consent,
+    customer_search,
+    customer_visible_to,
+)
 from portal.errors import DomainError
 from portal.validation import parse_id
 
@@ -229,6 +234,13 @@ def case_list(request):
     """My cases: every case the active domain may see, newest update first."""
     customers = customer_visible_to(request.user).order_by("name").only("name")  # the filter shows names
     context = case_list_context(request, case_visible_to(request.user), customers=customers)
+    chosen = parse_id(request.GET.get("customer"))
+    if chosen is not None and request.user.domain.kind == Domain.Kind.RESELLER and "page" in context:
+        # Filtered to a customer that turned access off: say so, not "no case matches".
+        off_at = customer_access_off_since(customer_id=chosen, domain_id=request.user.domain_id)
+        if off_at is not None:
+            context["access_off_customer"] = customers.filter(pk=chosen).first()
+            context["access_off_at"] = off_at
     context["export_url"] = reverse("cases:export") + (
         "?" + context["query_string"] if context["query_string"] else ""
     )

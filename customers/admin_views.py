@@ -96,9 +96,32 @@ def reseller_access(request, customer):
     and who changed it when."""
     form = ResellerAccessForm()
     status = 200
+    confirming = None
     if request.method == "POST":
         form = ResellerAccessForm(request.POST)
         changed = {}
+        if (
+            form.is_valid()
+            and not form.cleaned_data["support_cases"]
+            and request.POST.get("confirm") != "yes"
+        ):
+            # Turning access off is deliberate: say what it does and ask once more.
+            confirming = active_relationship_domain(customer=customer, domain_id=form.cleaned_data["domain"])
+            if confirming is None:
+                raise Http404
+            return _page(
+                request,
+                "customer_admin/reseller_access.html",
+                {
+                    "customer": customer,
+                    "rows": reseller_access_rows(customer),
+                    "history": access_grant_history(customer),
+                    "form": ResellerAccessForm(),
+                    "confirming": confirming,
+                },
+                tab="customer_admin:home",
+                status=200,
+            )
 
         def run(data):
             domain = active_relationship_domain(customer=customer, domain_id=data["domain"])
@@ -115,7 +138,9 @@ def reseller_access(request, customer):
             message = (
                 _("%(domain)s can file and see your support cases again.")
                 if on
-                else _("%(domain)s can no longer file or see your support cases.")
+                else _(
+                    "%(domain)s can no longer file or see your support cases. Its super admins were told by mail."
+                )
             )
             messages.success(request, message % {"domain": changed["domain"].name})
             return redirect("customer_admin:home")

@@ -50,6 +50,17 @@ def customer_consent_for(*, customer: Customer, domain_id: int) -> bool:
     ).exists()
 
 
+def customer_access_off_since(*, customer_id: int, domain_id: int):
+    """When the customer turned this domain's access to support cases off (None while it
+    is on, or when it was never given)."""
+    grant = (
+        AccessGrant.objects.filter(customer_id=customer_id, reseller_domain_id=domain_id, support_cases=False)
+        .only("changed_at")
+        .first()
+    )
+    return grant.changed_at if grant else None
+
+
 def customer_reseller_of_record(*, customer: Customer) -> Domain | None:
     rel = (
         Relationship.objects.filter(customer=customer, kind=Relationship.Kind.RESELLER, ended_at__isnull=True)

@@ -58,7 +58,18 @@ def customer_consent_set(
         raise InvalidInput(
             _("%(domain)s does not manage or support this customer.") % {"domain": domain.name}
         )
-    return access_grant_set(customer=customer, domain=domain, support_cases=support_cases, actor=actor)
+    was_on = AccessGrant.objects.filter(
+        customer=customer, reseller_domain=domain, support_cases=True
+    ).exists()
+    grant = access_grant_set(customer=customer, domain=domain, support_cases=support_cases, actor=actor)
+    if was_on and not support_cases:
+        # The reseller side must learn why the customer's cases are gone from its pages.
+        from notifications.notice_services import outbox_write_consent_off
+
+        outbox_write_consent_off(
+            customer=customer, domain=domain, changed_at=grant.changed_at, changed_by=actor
+        )
+    return grant
 
 
 def _start(

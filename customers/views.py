@@ -9,7 +9,12 @@ from accounts.models import Domain, Privilege
 from accounts.selectors import user_has_privilege
 from cases.selectors import case_visible_to, reseller_can_access_cases
 from cases.views import _render_list, case_access_required, case_list_context, refuse_missing_privileges
-from customers.selectors import customer_list_with_consent, customer_page, customer_search
+from customers.selectors import (
+    customer_access_off_since,
+    customer_list_with_consent,
+    customer_page,
+    customer_search,
+)
 
 PAGE_SIZE = 50
 
@@ -52,6 +57,13 @@ def customer_detail(request, customer_id: int):
     if customer is None:
         raise Http404
     context = {"customer": customer}
+    if user.domain.kind == Domain.Kind.RESELLER and not customer.can_file:
+        # No list that says "no cases yet" and no Create button: say why, and since when.
+        context["access_off_at"] = customer_access_off_since(
+            customer_id=customer.pk, domain_id=user.domain_id
+        )
+        context["access_off"] = True
+        return render(request, "customers/detail.html", context)
     if user.domain.kind != Domain.Kind.RESELLER or reseller_can_access_cases(user):
         context.update(case_list_context(request, case_visible_to(user).filter(customer=customer)))
     return (

@@ -120,6 +120,10 @@ def mail_context(row: OutboxMessage) -> dict:
 
 def render_message(row: OutboxMessage) -> EmailMultiAlternatives:
     """The mail for one outbox row. The text part is the message; the HTML part says the same."""
+    if row.case_id is None:
+        from notifications.notice_services import render_domain_notice
+
+        return render_domain_notice(row)
     case = row.case
     language = case.language or settings.LANGUAGE_CODE
     with translation.override(language), timezone.override(_zone(case)):

@@ -28,6 +28,8 @@ class Notice(models.TextChoices):
     ESCALATED = "escalated", _("Case escalated")
     REMINDER = "reminder", _("Reminder before automatic closing")
     BREACH = "breach", _("First-response target missed")
+    # Mail about a domain rather than a case (notifications/notice_services.py).
+    CONSENT_OFF = "consent_off", _("Reseller access turned off")
 
 
 class OutboxMessage(models.Model):
@@ -41,9 +43,13 @@ class OutboxMessage(models.Model):
         CREATOR = "creator", _("filed the case")
         CONTACT = "contact", _("is the case contact")
         SUBSCRIBER = "subscriber", _("the case is shared with this address")
+        SUPER_ADMIN = "super_admin", _("is a super admin of the domain")
 
-    event = models.ForeignKey(CaseEvent, on_delete=models.PROTECT, related_name="+")
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
+    # Empty for mail about a domain rather than a case (reseller access turned off).
+    event = models.ForeignKey(CaseEvent, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    # What a mail without a case says (its template's context), e.g. the customer and when.
+    details = models.JSONField(_("details"), default=dict, blank=True)
     notice = models.CharField(_("mail"), max_length=16, choices=Notice.choices)
     recipient_email = models.EmailField(_("to"))
     # Set for a portal user (creator, contact with an account): they get mail only while

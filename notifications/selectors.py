@@ -10,6 +10,7 @@ from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.selectors import user_is_super_admin
 from cases.models import Case, CaseEvent, CaseSubscriber
 from cases.selectors import case_visible_to
 from notifications.models import InboundMail, Notice, OutboxMessage
@@ -42,6 +43,8 @@ def address_is_subscribed(*, case_id: int, address: str) -> bool:
 def recipient_allowed(*, case_id: int, address: str, user: User | None, reason: str) -> bool:
     """May this recipient get mail about the case now? Asked when the outbox row is written
     and again right before the mail leaves."""
+    if case_id is None:  # mail about a domain: its super admins, while they still are
+        return reason == Reason.SUPER_ADMIN and user is not None and user_is_super_admin(user)
     if user is not None:
         return user_may_see_case(user=user, case_id=case_id)
     if reason == Reason.SUBSCRIBER:

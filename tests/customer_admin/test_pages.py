@@ -76,7 +76,7 @@ def test_reseller_access_page_lists_each_domain_with_its_state_and_explains_turn
 def test_turning_access_off_hides_the_cases_and_records_who_and_when(w, signed_in, file_case):
     case = file_case(w.agent, w.acme)
     client = signed_in(w.acme_admin)
-    response = client.post(ACCESS, {"domain": w.reseller.pk, "support_cases": "off"})
+    response = client.post(ACCESS, {"domain": w.reseller.pk, "support_cases": "off", "confirm": "yes"})
     assert response.status_code == 302 and response["Location"] == ACCESS
     current = grant(w.acme, w.reseller)
     assert not current.support_cases and current.changed_by == w.acme_admin
@@ -95,7 +95,7 @@ def test_turning_access_off_hides_the_cases_and_records_who_and_when(w, signed_i
 
 
 def test_the_agent_cannot_file_for_the_customer_once_access_is_off(w, signed_in, client):
-    signed_in(w.acme_admin).post(ACCESS, {"domain": w.reseller.pk, "support_cases": "off"})
+    signed_in(w.acme_admin).post(ACCESS, {"domain": w.reseller.pk, "support_cases": "off", "confirm": "yes"})
     client.force_login(w.agent)
     customer = customer_visible_to(w.agent).get(pk=w.acme.pk)
     page = client.get(reverse("cases:create") + f"?customer={customer.pk}")
