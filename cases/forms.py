@@ -102,6 +102,7 @@ class CaseCreateForm(forms.Form):
 
     def __init__(self, *args, language: str = "en", disabled: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["description"].widget.attrs.pop("maxlength", None)  # as in CommentForm
         self.fields["classification"].choices = classification_choices(language)
         self.classification = None
         if disabled:
@@ -196,6 +197,12 @@ class CommentForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
     )
     files = MultipleFileField(label=_("Attach"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # No maxlength in the browser: it would cut a pasted log silently; the server
+        # says how long the limit is and gives the whole text back.
+        self.fields["body"].widget.attrs.pop("maxlength", None)
 
 
 class AttachmentForm(forms.Form):
