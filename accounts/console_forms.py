@@ -19,6 +19,7 @@ from accounts.models import (
     User,
 )
 from accounts.services import LICENCE_NOTE_MAX, LICENCE_REQUEST_MAX
+from portal.validation import EmailAddressField
 
 
 # --------------------------------------------------------------------------- the privilege tree
@@ -104,7 +105,7 @@ def _org_unit_label(unit: OrgUnit) -> str:
 
 
 class UserCreateForm(forms.Form):
-    email = forms.EmailField(label=_("Email address"), max_length=254)
+    email = EmailAddressField(label=_("Email address"))
     full_name = forms.CharField(label=_("Full name"), max_length=200, required=False)
     org_unit = forms.ModelChoiceField(label=_("Org unit"), queryset=OrgUnit.objects.none(), empty_label=None)
     password = forms.CharField(
@@ -154,10 +155,9 @@ class UserCreateForm(forms.Form):
 
 
 class NotificationAddressForm(forms.Form):
-    notification_email = forms.EmailField(
+    notification_email = EmailAddressField(
         label=_("Send notifications to"),
         required=False,
-        max_length=254,
         help_text=_(
             "For a Cloud Identity account, the person's Google Workspace address. Leave empty to "
             "use the account's own address."
@@ -266,7 +266,7 @@ class CustomerRecordForm(forms.Form):
         error_messages={"invalid": _("Enter the country as its two-letter code, for example KR.")},
     )
     contact_name = forms.CharField(label=_("Contact name"), max_length=200, required=False)
-    contact_email = forms.EmailField(label=_("Contact email"), max_length=254, required=False)
+    contact_email = EmailAddressField(label=_("Contact email"), required=False)
     contact_phone = forms.RegexField(
         label=_("Contact phone"),
         regex=r"^[0-9+()\-. ]*$",

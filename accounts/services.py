@@ -9,9 +9,7 @@ from collections.abc import Iterable
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -32,6 +30,7 @@ from accounts.models import (
 )
 from accounts.selectors import role_privileges, user_has_privilege, user_is_super_admin, user_privileges
 from portal.errors import InvalidInput, NotFound, PermissionRefused
+from portal.validation import email_problem
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +84,9 @@ def user_create(
     _require(actor, Privilege.MANAGE_USERS)
     _require_same_domain(actor, org_unit.domain_id)
     email = email.strip().lower()
+    problem = email_problem(email)
+    if problem:
+        raise InvalidInput(problem)
     if email.rsplit("@", 1)[-1] != actor.domain.name:
         raise InvalidInput(_("The address must end in @%(domain)s.") % {"domain": actor.domain.name})
     if User.objects.filter(email=email).exists():
@@ -382,12 +384,9 @@ def user_notification_address_set(*, actor: User, user: User, address: str) -> U
     user = _user_of_actor(actor, user)
     address = (address or "").strip().lower()
     if address:
-        if len(address) > NOTIFICATION_EMAIL_MAX:
-            raise InvalidInput(_("Enter a valid email address."))
-        try:
-            validate_email(address)
-        except ValidationError:
-            raise InvalidInput(_("Enter a valid email address.")) from None
+        problem = email_problem(address)  # the same bound (254) and message everywhere
+        if problem:
+            raise InvalidInput(problem)
     if address == user.email:
         address = ""
     user.notification_email = address

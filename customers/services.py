@@ -3,8 +3,6 @@ rows are never rewritten: a change ends the active row and starts a new one."""
 
 import re
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +12,7 @@ from accounts.selectors import user_is_super_admin
 from customers.admin_selectors import customer_record_editable_by
 from customers.models import AccessGrant, AccessGrantChange, Customer, Relationship
 from portal.errors import InvalidInput, NotFound, PermissionRefused
+from portal.validation import email_problem
 
 
 def _require_customer_super_admin(*, actor: User, customer: Customer) -> None:
@@ -180,10 +179,9 @@ def customer_record_update(*, actor: User, customer: Customer, **fields: str) ->
             raise InvalidInput(_("Enter the country as its two-letter code, for example KR."))
     if cleaned.get("contact_email"):
         cleaned["contact_email"] = cleaned["contact_email"].lower()
-        try:
-            validate_email(cleaned["contact_email"])
-        except ValidationError:
-            raise InvalidInput(_("Enter a valid contact email address.")) from None
+        problem = email_problem(cleaned["contact_email"])
+        if problem:
+            raise InvalidInput(problem)
     for name, value in cleaned.items():
         setattr(customer, name, value)
     customer.save(update_fields=list(cleaned))

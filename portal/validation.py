@@ -42,3 +42,19 @@ def parse_id(value) -> int | None:
     "²" or "٣" are not taken for numbers), or None."""
     text = str(value or "").strip()
     return int(text) if ASCII_ID.fullmatch(text) else None
+
+
+class EmailAddressField:
+    """Factory for a form field that checks an address exactly as the services do (same
+    bound, same message): `EmailAddressField(label=..., required=...)`."""
+
+    def __new__(cls, **kwargs):
+        from django import forms
+
+        class _Field(forms.CharField):
+            def to_python(self, value):
+                return super().to_python(value).strip().lower()
+
+        kwargs.setdefault("validators", []).append(email_validator)
+        kwargs.setdefault("widget", forms.EmailInput)
+        return _Field(strip=True, **kwargs)

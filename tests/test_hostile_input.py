@@ -56,6 +56,8 @@ HOSTILE = [
     "\r\nSet-Cookie: x=1",
     "[]",
     "{}",
+    "a" * 64 + "@" + ".".join(["b" * 60] * 3) + ".example",  # a valid-looking address of 255+ characters
+    "agent@reseller.example.com, " + "c" * 250 + "@acme.example",
 ]
 
 

@@ -34,9 +34,10 @@ def test_confirmed_turning_off_mails_the_reseller_super_admins_through_the_outbo
     assert response.status_code == 302 and not grant(w.acme, w.reseller).support_cases
     rows = OutboxMessage.objects.filter(notice=Notice.CONSENT_OFF)
     assert {row.recipient_user for row in rows} == {w.admin}  # the super admin, not the agent
-    sent = [m for m in mail.outbox if "turned off" in m.subject]
+    sent = [m for m in mail.outbox if m.extra_headers.get("X-Portal-Notice") == "consent_off"]
     assert len(sent) == 1 and sent[0].to == [w.admin.mail_address]
     assert "Acme" in sent[0].subject and "reseller.example.com" in sent[0].body
+    assert ("turned off" in sent[0].subject) or ("사용 중지" in sent[0].subject)  # in the admin's language
     assert rows.get().status == OutboxMessage.Status.SENT
     # turning it off again (already off) sends nothing more
     with TestCase.captureOnCommitCallbacks(execute=True):
