@@ -222,3 +222,27 @@ def test_a_closed_case_keeps_its_title_as_the_service_says(w, file_case):
     assert case.title != "Renamed after closing"
     services.case_reopen(user=w.agent, case=case)
     assert services.case_rename(user=w.agent, case=case, title="Renamed").title == "Renamed"
+
+
+def test_the_message_id_the_category_asks_for_is_not_taken_for_personal_data(w, signed_in):
+    leaf = w.leaf("Gmail > Email delivery > Messages delayed")
+    assert leaf.questions[0]["format"] == "message_id"
+    client = signed_in(w.agent)
+    response = post_case(
+        client,
+        w.acme,
+        classification=leaf.pk,
+        description="Mail to partners is delayed by two hours.",
+        answer_0="<CAF1x2y3z4=ABCdef5678@mail.gmail.com>",
+        request_key="mid",
+    )
+    assert response.status_code == 302
+    # the same text in the description is still checked
+    response = post_case(
+        client,
+        w.acme,
+        classification=leaf.pk,
+        description="Call the admin on 010-1234-5678.",
+        request_key="mid2",
+    )
+    assert response.status_code == 400 and 'data-testid="pii-found"' in response.content.decode()
