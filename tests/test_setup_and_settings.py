@@ -260,3 +260,53 @@ def test_a_venv_made_by_another_python_is_rebuilt(tmp_path):
         timeout=60,
     )
     assert version.stdout.strip() in {"(3, 11)", "(3, 12)", "(3, 13)"}
+
+
+# --------------------------------------------------------------------------- docker compose
+# scripts/test runs `docker compose config` where a compose binary exists; these hold everywhere.
+
+
+def compose() -> dict:
+    import yaml
+
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_compose_builds_one_image_and_everything_waits_for_the_migration():
+    services = compose()["services"]
+    portal = {name for name, s in services.items() if s.get("image") == "reseller-portal:local"}
+    assert portal == {"migrate", "web", "worker", "beat", "mail-listener", "demo"}
+    assert [name for name, s in services.items() if "build" in s] == ["migrate"]
+    assert services["migrate"]["restart"] == "no"
+    for name in portal - {"migrate"}:
+        assert services[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+
+
+def test_compose_demo_data_only_under_the_demo_profile():
+    services = compose()["services"]
+    seeding = {name for name, s in services.items() if "seed_demo" in str(s.get("command", ""))}
+    assert seeding == {"demo"} and services["demo"]["profiles"] == ["demo"]
+
+
+def test_compose_has_no_default_secret_and_pinned_images():
+    text = (ROOT / "docker-compose.yml").read_text()
+    assert "${DJANGO_SECRET_KEY:?" in text and "${POSTGRES_PASSWORD:?" in text
+    example = (ROOT / ".env.example").read_text()
+    assert "\nDJANGO_SECRET_KEY=\n" in example and "\nPOSTGRES_PASSWORD=\n" in example
+    for name, service in compose()["services"].items():
+        image = service["image"]
+        if image != "reseller-portal:local":
+            tag = image.rsplit(":", 1)[1]
+            assert any(ch.isdigit() for ch in tag) and "." in tag and "latest" not in tag, name
+    assert (ROOT / "Dockerfile").read_text().splitlines()[3].startswith("FROM python:3.11.")
+
+
+def test_compose_long_running_services_have_health_checks_and_readme_lists_them():
+    readme = (ROOT / "README.md").read_text()
+    for name, service in compose()["services"].items():
+        if service.get("restart") != "no":
+            assert "healthcheck" in service, name
+        assert f"`{name}`" in readme, f"README does not describe the compose service {name}"
+        for port in service.get("ports", []):
+            default = port.split(":-", 1)[1].split("}", 1)[0]
+            assert default in readme, f"README does not give port {default} of {name}"
