@@ -14,6 +14,9 @@ cd "$ROOT"
 UV_VERSION=0.13.9  # also in pyproject.toml ([tool.uv] required-version) and scripts/uv-requirements.txt
 export UV_PYTHON_DOWNLOADS=never
 if [ -n "${CI:-}" ]; then export UV_NO_PROGRESS=1; fi  # no progress bars in CI logs
+# Where Python may not cache bytecode, every command would compile ~1,000 modules again at start:
+# compile them once at install instead.
+if [ -n "${PYTHONDONTWRITEBYTECODE:-}" ]; then export UV_COMPILE_BYTECODE=1; fi
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -40,17 +43,21 @@ if command -v uv >/dev/null && [ "$(uv --version 2>/dev/null | cut -d' ' -f2)" =
   UV="$(command -v uv)"
 else
   tools="${XDG_CACHE_HOME:-$HOME/.cache}/reseller-portal/uv-$UV_VERSION"
-  UV="$tools/bin/uv"
+  UV="$tools/bin/uv"  # the wheel's binary, independent of the interpreter
   if [ ! -x "$UV" ]; then
     step "Installing uv $UV_VERSION (once per machine) into $tools"
     rm -rf "$tools.partial"
-    "$PYTHON" -m venv "$tools.partial"
     # pip's own configuration files (local mirrors, find-links) play no part: PyPI, and the hashes.
-    PIP_CONFIG_FILE=/dev/null "$tools.partial/bin/python" -m pip install --isolated --quiet \
-      --disable-pip-version-check --require-hashes --only-binary=:all: -r scripts/uv-requirements.txt
+    pip_install=(-m pip install --isolated --quiet --disable-pip-version-check --root-user-action=ignore
+      --require-hashes --only-binary=:all: -r scripts/uv-requirements.txt)
+    if "$PYTHON" -m pip --version >/dev/null 2>&1; then
+      PIP_CONFIG_FILE=/dev/null "$PYTHON" "${pip_install[@]}" --target "$tools.partial"
+    else  # an interpreter without pip: a throw-away venv brings one
+      "$PYTHON" -m venv "$tools.partial/venv"
+      PIP_CONFIG_FILE=/dev/null "$tools.partial/venv/bin/python" "${pip_install[@]}" --target "$tools.partial"
+      rm -rf "$tools.partial/venv"
+    fi
     rm -rf "$tools" && mv "$tools.partial" "$tools"
-    # The venv's scripts name their folder; it moved, so call uv's binary directly.
-    UV="$(find "$tools" -path '*/bin/uv' -type f | head -1)"
   fi
 fi
 export UV
