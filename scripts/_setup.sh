@@ -1,6 +1,7 @@
 # Shared by scripts/run, scripts/test and scripts/lock: the pinned uv, and a .venv that matches
 # uv.lock exactly, made by the chosen Python.
 #
+# Both of these first check that uv.lock matches pyproject.toml (else: run `bash scripts/lock`).
 #   source scripts/_setup.sh run    # the portal's dependencies
 #   source scripts/_setup.sh test   # plus the test tools (pytest, playwright, ruff…)
 #   source scripts/_setup.sh uv     # only the pinned uv, in $UV
@@ -101,6 +102,7 @@ portal_venv() {  # $1: run | test
 
 case "${1:-run}" in
   uv) ;;
-  run | test) portal_venv "$1" ;;
+  # A dependency added to pyproject.toml but not locked would be missing: say so before installing.
+  run | test) portal_lock_check || exit 1; portal_venv "$1" ;;
   *) echo "usage: source scripts/_setup.sh run|test|uv" >&2; exit 2 ;;
 esac
