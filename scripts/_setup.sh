@@ -14,6 +14,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 UV_VERSION=0.13.9  # also in pyproject.toml ([tool.uv] required-version) and scripts/uv-requirements.txt
 export UV_PYTHON_DOWNLOADS=never
+unset VIRTUAL_ENV  # an activated environment elsewhere is not this project's .venv
 if [ -n "${CI:-}" ]; then export UV_NO_PROGRESS=1; fi  # no progress bars in CI logs
 # Where Python may not cache bytecode, every command would compile ~1,000 modules again at start:
 # compile them once at install instead.
@@ -95,7 +96,8 @@ portal_venv() {  # $1: run | test
   step "Installing the locked dependencies (uv.lock) into .venv with Python ${PY_ID##* }"
   local extras=()
   [ "$mode" = test ] && extras=(--extra test)
-  # --frozen: install exactly what uv.lock says (scripts/test checks separately that it is current).
+  # --frozen: exactly what uv.lock says (checked above against pyproject.toml); packages that the
+  # lock does not name are removed.
   "$UV" sync --frozen "${extras[@]}" --python "$UV_PYTHON"
   echo "$want $mode" >.venv/.portal-stamp
 }
