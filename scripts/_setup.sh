@@ -66,7 +66,10 @@ export UV
 
 # --------------------------------------------------------------------------- the project's .venv
 portal_lock_check() {
-  if ! "$UV" lock --check --offline >/dev/null 2>&1 && ! "$UV" lock --check >/dev/null 2>&1; then
+  # uv asks the project's .venv for its Python even here; a broken one (rebuilt next) must not
+  # fail the check, so it is pointed at an environment that does not exist (and is not created).
+  local check=(env UV_PROJECT_ENVIRONMENT="$ROOT/.venv-absent-for-lock-check" "$UV" lock --check)
+  if ! "${check[@]}" --offline >/dev/null 2>&1 && ! "${check[@]}" >/dev/null 2>&1; then
     echo "uv.lock does not match pyproject.toml: run 'bash scripts/lock' and commit uv.lock." >&2
     return 1
   fi
