@@ -16,11 +16,12 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts.models import Domain
 from cases.lifecycle import FIRST_RESPONSE_HOURS, first_response_due
 from cases.models import Case, CaseEvent, Comment
 from notifications.addresses import reply_address, thread_headers, thread_id
 from notifications.models import Notice, OutboxMessage
-from notifications.selectors import comment_is_support_only, is_support_recipient
+from notifications.selectors import comment_is_support_only, event_is_support_only, is_support_recipient
 
 # Everything below our marker line in a reply is quoted mail and dropped
 # (notifications.mailparse reads any line framed as "##- … -##", in any language).
@@ -98,12 +99,18 @@ def _comment(case: Case, event: CaseEvent) -> Comment | None:
 
 def _question(case: Case, event: CaseEvent) -> Comment | None:
     """The support reply that asked for what the customer side must now provide: the last
-    one (not support-only) written before the case was set to Action required."""
-    for comment in case.comments.filter(from_support=True, created_at__lte=event.created_at).order_by(
-        "-created_at", "-id"
-    )[:10]:
-        if not comment_is_support_only(comment):
-            return comment
+    support message (never a support-only one) written before the case was set to Action
+    required."""
+    asked = (
+        CaseEvent.objects.select_related("actor__domain")
+        .filter(case=case, kind=Kind.COMMENTED, actor__domain__kind=Domain.Kind.SUPPORT, pk__lt=event.pk)
+        .order_by("-created_at", "-id")[:10]
+    )
+    for candidate in asked:
+        if not event_is_support_only(candidate):
+            comment = _comment(case, candidate)
+            if comment is not None:
+                return comment
     return None
 
 
