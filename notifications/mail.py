@@ -16,12 +16,17 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts.models import Domain
 from cases.lifecycle import FIRST_RESPONSE_HOURS, first_response_due
 from cases.models import Case, CaseEvent, Comment
 from notifications.addresses import reply_address, thread_headers, thread_id
 from notifications.models import Notice, OutboxMessage
-from notifications.selectors import comment_is_support_only, event_is_support_only, is_support_recipient
+from notifications.selectors import (
+    case_state_as_of,
+    comment_is_support_only,
+    event_is_support_only,
+    is_support_recipient,
+    support_messages_before,
+)
 
 # Everything below our marker line in a reply is quoted mail and dropped
 # (notifications.mailparse reads any line framed as "##- … -##", in any language).
@@ -101,12 +106,7 @@ def _question(case: Case, event: CaseEvent) -> Comment | None:
     """The support reply that asked for what the customer side must now provide: the last
     support message (never a support-only one) written before the case was set to Action
     required."""
-    asked = (
-        CaseEvent.objects.select_related("actor__domain")
-        .filter(case=case, kind=Kind.COMMENTED, actor__domain__kind=Domain.Kind.SUPPORT, pk__lt=event.pk)
-        .order_by("-created_at", "-id")[:10]
-    )
-    for candidate in asked:
+    for candidate in support_messages_before(case=case, event=event):
         if not event_is_support_only(candidate):
             comment = _comment(case, candidate)
             if comment is not None:
@@ -259,23 +259,8 @@ def _change(row: OutboxMessage, *, quoted_comments: set[int]) -> Change:
 
 def _as_of(case: Case, last: CaseEvent) -> tuple[str, str]:
     """The case's state and severity right after the last change the mail announces."""
-    before = CaseEvent.objects.filter(case=case, pk__lte=last.pk)
-    state = (
-        before.filter(kind=Kind.STATE_CHANGED).order_by("-created_at", "-id").values_list("after", flat=True)
-    )
-    priority = (
-        before.filter(kind=Kind.PRIORITY_CHANGED)
-        .order_by("-created_at", "-id")
-        .values_list("after", flat=True)
-    )
-    state_value = state.first() or (
-        Case.State.NEW if before.filter(kind=Kind.CREATED).exists() else case.state
-    )
-    priority_value = priority.first()
-    if priority_value is None:
-        created = before.filter(kind=Kind.CREATED).values_list("after", flat=True).first()
-        priority_value = (created or {}).get("priority") if isinstance(created, dict) else None
-    return _label(Case.State, state_value), _label(Case.Priority, priority_value or case.priority)
+    state, priority = case_state_as_of(case=case, event=last)
+    return _label(Case.State, state), _label(Case.Priority, priority)
 
 
 def mail_context(rows: list[OutboxMessage]) -> dict:
@@ -306,6 +291,7 @@ def mail_context(rows: list[OutboxMessage]) -> dict:
 def render_mail(rows: list[OutboxMessage]) -> EmailMultiAlternatives:
     """One mail for the outbox rows of one (Message-ID, recipient): every change they
     collected, in order. The text part is the message; the HTML part says the same."""
+    rows = sorted(rows, key=lambda row: (row.event.created_at, row.event_id))
     first = rows[0]
     case = first.case
     language = case.language if case.language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE

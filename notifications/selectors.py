@@ -166,6 +166,32 @@ def support_recipients(*, event: CaseEvent) -> list[Recipient]:
     return []
 
 
+def support_messages_before(*, case: Case, event: CaseEvent, limit: int = 10) -> list[CaseEvent]:
+    """The last support messages of the case written before `event`, newest first."""
+    return list(
+        CaseEvent.objects.select_related("actor__domain")
+        .filter(
+            case=case, kind=CaseEvent.Kind.COMMENTED, actor__domain__kind=Domain.Kind.SUPPORT, pk__lt=event.pk
+        )
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def case_state_as_of(*, case: Case, event: CaseEvent) -> tuple[str, str]:
+    """The case's state and priority right after `event`, from the history (a mail
+    describes the case as its changes left it, not as it is when the mail leaves)."""
+    Kind = CaseEvent.Kind
+    history = CaseEvent.objects.filter(case=case, pk__lte=event.pk).order_by("-created_at", "-id")
+    state = history.filter(kind=Kind.STATE_CHANGED).values_list("after", flat=True).first()
+    priority = history.filter(kind=Kind.PRIORITY_CHANGED).values_list("after", flat=True).first()
+    created = history.filter(kind=Kind.CREATED).values_list("after", flat=True).first()
+    if state is None:
+        state = Case.State.NEW if created is not None else case.state
+    if priority is None:
+        priority = created.get("priority") if isinstance(created, dict) else None
+    return state, priority or case.priority
+
+
 def case_for_reply_address(*, number: int) -> Case | None:
     """The case a reply address names. The address carries a token that only the portal
     can make (`notifications.addresses`); who may write to the case is decided after."""

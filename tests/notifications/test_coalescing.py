@@ -98,7 +98,7 @@ def test_three_changes_in_30_seconds_are_one_mail_per_recipient_naming_all_three
     assert beat(t + timedelta(seconds=60)) == []  # still collecting
     mails = by_recipient(beat(t + timedelta(seconds=WINDOW + 61)))
     assert set(mails) == {AGENT, BOSS}
-    for address, (mail,) in mails.items():  # exactly one each
+    for _address, (mail,) in mails.items():  # exactly one each
         body, html = mail.body, mail.alternatives[0][0]
         assert "Which browser shows the error?" in body and "Which browser shows the error?" in html
         assert "The state of the case changed from “New” to “Action required”" in body
@@ -302,3 +302,54 @@ def test_the_demo_starts_quiet(db, mailoutbox, django_capture_on_commit_callback
     assert flagged > 0  # the demo has overdue cases …
     assert mailoutbox == []  # … and says nothing about them
     assert OutboxMessage.objects.count() == rows
+
+
+# --------------------------------------------------------------------------- real workers
+
+
+def test_a_worker_killed_mid_window_loses_nothing_and_doubles_nothing(
+    start_worker, smtp_sink, w, file_case, settings
+):
+    from notifications.tasks import outbox_send
+    from notifications.tasks import outbox_sweep as sweep_task
+    from tests.notifications.conftest import wait_until
+    from tests.notifications.test_reliability import task_results
+
+    worker = start_worker()
+    case = file_case(w.acme_user, w.acme, subscribers=[BOSS])  # window 0: the filing mail leaves at once
+    wait_until(lambda: len(smtp_sink.messages) == 2, message="the filing mail")
+    settings.NOTIFICATION_COALESCE_SECONDS = 5
+    case_comment_add(user=w.engineer, case=case, body="Which client do you use?")
+    case_set_state(user=w.engineer, case=case, state="ACTION_REQUIRED")
+    case_change_priority(user=w.engineer, case=case, priority="P2")
+    rows = list(OutboxMessage.objects.filter(case=case, status="PENDING").values_list("pk", flat=True))
+    assert len(rows) == 6  # 3 changes × 2 recipients, all waiting in one mail each
+    wait_until(lambda: "Task notifications.tasks.outbox_send" in worker.log.read_text(), message="the tasks")
+    worker.kill()  # SIGKILL while its tasks wait for the window to end
+    assert OutboxMessage.objects.filter(pk__in=rows, status="PENDING").count() == 6
+    assert len(smtp_sink.messages) == 2
+
+    restarted = start_worker(CELERY_VISIBILITY_TIMEOUT="3")  # also redelivers the killed worker's tasks
+    wait_until(
+        lambda: OutboxMessage.objects.filter(pk__in=rows, next_attempt_at__lte=timezone.now()).count() == 6,
+        message="the window to end",
+    )
+    sweep_task.delay()  # what beat sends every minute
+    wait_until(lambda: len(smtp_sink.messages) == 4, message="the coalesced mail")
+    for pk in rows:  # and every task again, as a redelivery would
+        outbox_send.delay(pk)
+    wait_until(
+        lambda: task_results(restarted, "DONE") >= 6, timeout=30, message="the duplicates to be handled"
+    )
+    later = smtp_sink.messages[2:]
+    assert sorted(str(m["To"]) for m in later) == [BOSS, "user@acme.example"]
+    for mail in later:
+        text = mail.get_body(("plain",)).get_content()
+        assert (
+            "Which client do you use?" in text
+            and "“Action required”" in text
+            and "“P2 – High impact”" in text
+        )
+    assert len(smtp_sink.messages) == 4
+    assert OutboxMessage.objects.filter(pk__in=rows, status="SENT", attempts=1).count() == 6
+    assert task_results(worker, "SENT") == 2  # the filing mails, before it was killed

@@ -48,7 +48,9 @@ def settled_world(request):
     Case.objects.update(state="CLOSED", closed_at=now, locked_at=now, first_response_breached_at=now)
     # The jobs ran here before (a first run is quiet about old work: test_first_start_is_quiet).
     for job in ("cases_auto_close", "cases_flag_first_response_breaches"):
-        JobRun.objects.update_or_create(name=job, defaults={"first_run_at": now - 365 * DAY, "last_run_at": now})
+        JobRun.objects.update_or_create(
+            name=job, defaults={"first_run_at": now - 365 * DAY, "last_run_at": now}
+        )
 
 
 @pytest.fixture

@@ -1,10 +1,13 @@
 """The mail itself: HTML and text, in the case's language (English and Korean), subject
 `[Case N] title`, a link to the case, the per-case reply address, and threading headers."""
 
+import re
+from html import unescape
+
 import pytest
 from django.conf import settings
 
-from cases.models import CaseEvent
+from cases.models import Case, CaseEvent
 from cases.services import (
     _event,
     case_assign,
@@ -17,7 +20,7 @@ from cases.services import (
     case_subscribers_set,
 )
 from notifications.addresses import reply_address, reply_address_case_number, thread_id
-from notifications.mail import REPLY_MARKER, render_message
+from notifications.mail import REPLY_MARKER, render_mail, render_message
 from notifications.models import Notice, OutboxMessage
 
 
@@ -188,3 +191,47 @@ def test_reply_addresses_carry_a_token_only_the_portal_can_make(settings):
     settings.SECRET_KEY = "a-new-secret-key"
     assert reply_address_case_number(address) == 40000123
     assert reply_address(40000123) != address
+
+
+# Words that may stay in Latin letters in Korean mail: product and company names, the
+# severity codes inside their labels, and the time zone's IANA name.
+KOREAN_ALLOWED = {"Google", "Workspace", "Gmail", "Asia", "Seoul", "UTC", "KST", "P0", "P1", "P2", "P3", "P4"}
+
+
+def _visible_text(html: str) -> str:
+    html = re.sub(r"<(style|title)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    return unescape(re.sub(r"<[^>]+>", " ", html))
+
+
+def test_korean_mail_is_korean_from_subject_to_footer(w, file_case):
+    """Issue 12: every mail type rendered in Korean, alone and collected into one mail,
+    has no raw enum name and no English word outside the allow-list."""
+    case, rows = walk_through_every_mail(w, file_case, language="ko")
+    everything = list(OutboxMessage.objects.filter(case=case).select_related("case", "event").order_by("id"))
+    user_text = [
+        case.title,
+        case.description,
+        "Please send the headers.",
+        "<script>alert(1)</script>",
+        "Payroll is blocked.",
+        "Here are the headers.",
+    ]
+    people = {u.display_name for u in (w.agent, w.acme_user, w.engineer)} | {case.customer.name}
+    raw = set(Case.State.values) | set(Case.EscalationReason.values) | set(CaseEvent.Kind.values)
+    raw |= set(Notice.values) | set(OutboxMessage.Reason.values) | {"PREMIUM", "ENHANCED", "STANDARD"}
+    messages = [render_message(row) for row in rows.values()]
+    by_address = {}
+    for row in everything:
+        by_address.setdefault(row.recipient_email, []).append(row)
+    messages += [render_mail(group) for group in by_address.values()]  # every change in one mail
+    for message in messages:
+        for part in (message.subject, message.body, _visible_text(message.alternatives[0][0])):
+            for text in user_text + sorted(people, key=len, reverse=True):
+                part = part.replace(text, " ")
+            part = re.sub(r"\S+@\S+|https?://\S+", " ", part)
+            words = set(re.findall(r"[A-Za-z][A-Za-z0-9_]+", part))
+            assert not words & raw, (message.extra_headers["X-Portal-Notice"], words & raw)
+            assert words <= KOREAN_ALLOWED, (message.extra_headers["X-Portal-Notice"], words - KOREAN_ALLOWED)
+        assert message.subject.startswith(f"[케이스 {case.number}] ")
+        assert message.body.startswith("##- 이 줄 위에 답장을 작성하세요 -##")
+        assert "리셀러 지원 포털" in message.body
