@@ -10,7 +10,7 @@ from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Domain, User
-from cases.models import Case, CaseEvent, CaseSubscriber
+from cases.models import Case, CaseEvent, CaseSubscriber, Comment
 from cases.selectors import case_visible_to
 from notifications.models import InboundMail, Notice, OutboxMessage
 
@@ -46,13 +46,17 @@ def address_is_subscribed(*, case_id: int, address: str) -> bool:
 # `internal` flag on the event, an `internal`/`support_only` key in its `after`, or a
 # comment carrying such a flag.
 SUPPORT_ONLY_EVENT_KINDS = frozenset({"NOTE_ADDED", "INTERNAL_NOTE", "NOTE", "ASSIGNED"})
-_FLAGS = ("support_only", "internal", "is_internal")
+_FLAGS = ("support_only", "internal", "is_internal", "is_note")
+_SUPPORT_VISIBILITIES = {"SUPPORT", "SUPPORT_ONLY", "INTERNAL"}
 
 
 def _flagged(obj) -> bool:
     if isinstance(obj, dict):
-        return any(bool(obj.get(flag)) for flag in _FLAGS)
-    return any(bool(getattr(obj, flag, False)) for flag in _FLAGS)
+        return any(bool(obj.get(flag)) for flag in _FLAGS) or obj.get("visibility") in _SUPPORT_VISIBILITIES
+    return (
+        any(getattr(obj, flag, False) is True for flag in _FLAGS)
+        or getattr(obj, "visibility", None) in _SUPPORT_VISIBILITIES
+    )
 
 
 def comment_is_support_only(comment) -> bool:
@@ -64,7 +68,10 @@ def event_is_support_only(event: CaseEvent) -> bool:
     anything named like a note."""
     if event.kind in SUPPORT_ONLY_EVENT_KINDS or "NOTE" in (event.kind or "").upper():
         return True
-    return _flagged(event) or _flagged(event.after) or _flagged(event.before)
+    if _flagged(event) or _flagged(event.after) or _flagged(event.before):
+        return True
+    comment_id = event.after.get("comment") if isinstance(event.after, dict) else None
+    return bool(comment_id) and comment_is_support_only(Comment.objects.filter(pk=comment_id).first())
 
 
 def is_support_recipient(reason: str) -> bool:

@@ -185,6 +185,13 @@ def test_support_only_events_never_reach_the_customer_side(
         _event(case, actor=w.engineer, kind="INTERNAL_NOTE", after={"comment": comment.pk})
         other = Comment.objects.create(case=case, author=w.engineer, from_support=True, body="SENTINEL-two")
         # A note written as a message event with a flag: refused all the same.
+        third = Comment.objects.create(case=case, author=w.engineer, from_support=True, body="SENTINEL-three")
+        _event(
+            case,
+            actor=w.engineer,
+            kind=CaseEvent.Kind.COMMENTED,
+            after={"comment": third.pk, "visibility": "SUPPORT"},
+        )
         return _event(
             case,
             actor=w.engineer,
@@ -353,3 +360,25 @@ def test_a_worker_killed_mid_window_loses_nothing_and_doubles_nothing(
     assert len(smtp_sink.messages) == 4
     assert OutboxMessage.objects.filter(pk__in=rows, status="SENT", attempts=1).count() == 6
     assert task_results(worker, "SENT") == 2  # the filing mails, before it was killed
+
+
+def test_a_case_reassigned_before_its_mail_leaves_mails_the_new_engineer_only(
+    w, coalescing, file_case, change, beat, mailoutbox
+):
+    from accounts.models import User
+
+    second = User.objects.create_user("second@support.example", "x-long-password-1", domain=w.support)
+    case = change(T0, lambda: file_case(w.agent, w.acme))
+    change(T0, lambda: case_assign(user=w.engineer, case=case, assignee=w.engineer))
+    t = T0 + timedelta(minutes=10)
+    change(t, lambda: case_comment_add(user=w.acme_user, case=case, body="Still broken."))
+    change(t + timedelta(seconds=30), lambda: case_assign(user=w.engineer, case=case, assignee=second))
+    mailoutbox.clear()
+    assert ENGINEER not in by_recipient(beat(t + timedelta(minutes=4)))
+    assert (
+        OutboxMessage.objects.get(case=case, recipient_email=ENGINEER, notice="customer_reply").status
+        == "SKIPPED"
+    )
+    change(t + timedelta(minutes=5), lambda: case_comment_add(user=w.acme_user, case=case, body="Hello?"))
+    mails = by_recipient(beat(t + timedelta(minutes=9)))
+    assert "Hello?" in mails["second@support.example"][0].body and ENGINEER not in mails
