@@ -3,6 +3,7 @@ reach each recipient as one mail listing every change as it happened; support he
 customer replies and escalations; support-only events never reach the customer side; a
 job's first run is quiet about old work."""
 
+import re
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -325,13 +326,16 @@ def test_a_worker_killed_mid_window_loses_nothing_and_doubles_nothing(
     worker = start_worker()
     case = file_case(w.acme_user, w.acme, subscribers=[BOSS])  # window 0: the filing mail leaves at once
     wait_until(lambda: len(smtp_sink.messages) == 2, message="the filing mail")
-    settings.NOTIFICATION_COALESCE_SECONDS = 5
+    settings.NOTIFICATION_COALESCE_SECONDS = 10  # long enough to kill the worker inside it on a busy machine
     case_comment_add(user=w.engineer, case=case, body="Which client do you use?")
     case_set_state(user=w.engineer, case=case, state="ACTION_REQUIRED")
     case_change_priority(user=w.engineer, case=case, priority="P2")
     rows = list(OutboxMessage.objects.filter(case=case, status="PENDING").values_list("pk", flat=True))
     assert len(rows) == 6  # 3 changes × 2 recipients, all waiting in one mail each
-    wait_until(lambda: "Task notifications.tasks.outbox_send" in worker.log.read_text(), message="the tasks")
+    wait_until(  # the worker holds the six delayed tasks (2 filing tasks came before)
+        lambda: len(re.findall(r"outbox_send\[[^\]]+\] received", worker.log.read_text())) >= 2 + 6,
+        message="the delayed tasks to reach the worker",
+    )
     worker.kill()  # SIGKILL while its tasks wait for the window to end
     assert OutboxMessage.objects.filter(pk__in=rows, status="PENDING").count() == 6
     assert len(smtp_sink.messages) == 2
@@ -339,6 +343,7 @@ def test_a_worker_killed_mid_window_loses_nothing_and_doubles_nothing(
     restarted = start_worker(CELERY_VISIBILITY_TIMEOUT="3")  # also redelivers the killed worker's tasks
     wait_until(
         lambda: OutboxMessage.objects.filter(pk__in=rows, next_attempt_at__lte=timezone.now()).count() == 6,
+        timeout=40,
         message="the window to end",
     )
     sweep_task.delay()  # what beat sends every minute
