@@ -487,8 +487,24 @@ def _after(field: str, descending: bool, value, pk: int) -> Q:
     return Q(**{f"{field}__gte": value}) & (Q(**{f"{field}__gt": value}) | Q(**{field: value, "id__gt": pk}))
 
 
+# The "due" order in phases, each one index scan: what support owes on unassigned cases
+# (soonest target first), then on assigned ones, then every other case (filing order).
+_DUE_PHASES = (
+    (Q(next_response_due_at__isnull=False, assignee__isnull=True), "next_response_due_at"),
+    (Q(next_response_due_at__isnull=False, assignee__isnull=False), "next_response_due_at"),
+    (Q(next_response_due_at__isnull=True), "id"),
+)
+
+
+def _phases(sort: str) -> list[tuple[Q, str, bool]]:
+    if sort == "due":
+        return [(condition, field, False) for condition, field in _DUE_PHASES]
+    field, descending = _SORT_KEYS[sort]
+    return [(Q(), field, descending)]
+
+
 def _queue_cursor(sort: str, phase: int, case: Case) -> str:
-    field = _SORT_KEYS[sort][0] if phase == 0 else "id"
+    field = _phases(sort)[phase][1]
     value = getattr(case, field)
     text = value.isoformat() if isinstance(value, datetime) else str(value)
     return _queue_signer.sign(f"{sort}|{phase}|{text}|{case.pk}")
@@ -496,11 +512,11 @@ def _queue_cursor(sort: str, phase: int, case: Case) -> str:
 
 def _decode_queue_cursor(cursor: str, sort: str) -> tuple[int, object, int] | None:
     try:
-        cursor_sort, phase, text, pk = _queue_signer.unsign(cursor).split("|")
-        if cursor_sort != sort:
+        cursor_sort, phase_text, text, pk = _queue_signer.unsign(cursor).split("|")
+        phase = int(phase_text)
+        if cursor_sort != sort or not 0 <= phase < len(_phases(sort)):
             return None
-        phase = int(phase)
-        field = _SORT_KEYS[sort][0] if phase == 0 else "id"
+        field = _phases(sort)[phase][1]
         value: object = text
         if field.endswith("_at"):
             value = datetime.fromisoformat(text)
@@ -513,27 +529,23 @@ def _decode_queue_cursor(cursor: str, sort: str) -> tuple[int, object, int] | No
 
 def support_queue_page(queryset: QuerySet[Case], *, sort: str, cursor: str | None, size: int) -> CasePage:
     """One keyset page of the queue in `sort` order, without a page limit: page 1,000
-    costs what page 1 costs. The "due" order lists what support owes first, soonest
-    target first, then every other case (phase 1, filing order): two index scans, never
-    a sort of the whole queue."""
+    costs what page 1 costs. The "due" order (the default) lists what support owes first,
+    unassigned cases first, soonest target first, then every other case: at most three
+    index scans, never a sort of the whole queue."""
     sort = sort if sort in _SORT_KEYS else "due"
-    field, descending = _SORT_KEYS[sort]
     queryset = queryset.defer("search_vector").select_related("customer", "assignee", "classification")
     decoded = _decode_queue_cursor(cursor, sort) if cursor else None
-    phase, value, pk = decoded if decoded else (0, None, None)
+    start, value, pk = decoded if decoded else (0, None, None)
     rows: list[tuple[int, Case]] = []
-    if phase == 0:
-        ordered = queryset.order_by(f"-{field}" if descending else field, "-id" if descending else "id")
-        if sort == "due":
-            ordered = ordered.filter(next_response_due_at__isnull=False)
-        if value is not None:
+    for phase, (condition, field, descending) in enumerate(_phases(sort)):
+        if phase < start or len(rows) > size:
+            continue
+        ordered = queryset.filter(condition).order_by(
+            f"-{field}" if descending else field, "-id" if descending else "id"
+        )
+        if phase == start and value is not None:
             ordered = ordered.filter(_after(field, descending, value, pk))
-        rows = [(0, case) for case in ordered[: size + 1]]
-    if sort == "due" and len(rows) <= size:
-        rest = queryset.filter(next_response_due_at__isnull=True).order_by("id")
-        if phase == 1 and value is not None:
-            rest = rest.filter(id__gt=value)
-        rows += [(1, case) for case in rest[: size + 1 - len(rows)]]
+        rows += [(phase, case) for case in ordered[: size + 1 - len(rows)]]
     has_more = len(rows) > size
     rows = rows[:size]
     next_cursor = _queue_cursor(sort, rows[-1][0], rows[-1][1]) if has_more and rows else None
