@@ -212,8 +212,6 @@ def _hours_row(tier: str) -> dict[str, float]:
 
 
 CASE_NEXT_RESPONSE_HOURS = {tier: _hours_row(tier) for tier in _NEXT_RESPONSE_DEFAULTS}
-# Where mail about an unassigned escalation goes (the support team's shared address).
-SUPPORT_TEAM_EMAIL = env("SUPPORT_TEAM_EMAIL", "support-team@support.example")
 # Calls per minute one API token may make; more answer 429 RESOURCE_EXHAUSTED (0: no limit).
 API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 600)
 
