@@ -113,7 +113,9 @@ class Case(models.Model):
     # (`cases.lifecycle.case_due_times`): written by every service that changes the state,
     # the severity or the tier, or adds a reply, so that the queue sorts and filters on
     # indexed columns instead of computing targets for every row.
-    waiting_on = models.CharField(max_length=8, choices=WaitingOn.choices, blank=True, default="")
+    waiting_on = models.CharField(
+        max_length=8, choices=WaitingOn.choices, blank=True, default="", db_default=""
+    )
     waiting_since = models.DateTimeField(null=True, blank=True)
     first_response_due_at = models.DateTimeField(null=True, blank=True)
     # Set while support owes a reply (the first one included); NULL otherwise.
@@ -276,7 +278,7 @@ class Comment(models.Model):
     # Who wrote it when there is no account (a subscriber replying by mail).
     author_email = models.EmailField(blank=True)
     from_support = models.BooleanField(default=False)
-    internal = models.BooleanField(default=False)
+    internal = models.BooleanField(default=False, db_default=False)
     body = models.TextField(max_length=COMMENT_MAX_LENGTH)
     created_at = models.DateTimeField(default=timezone.now)
 

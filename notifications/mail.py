@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from cases.lifecycle import FIRST_RESPONSE_HOURS, first_response_due
+from cases.lifecycle import FIRST_RESPONSE_HOURS, first_response_due, next_response_hours
 from cases.models import Case, CaseEvent
 from notifications.addresses import reply_address, thread_headers, thread_id
 from notifications.models import Notice, OutboxMessage
@@ -87,6 +87,14 @@ def _details(row: OutboxMessage) -> dict:
             reminded_at + timedelta(days=settings.CASE_AUTO_CLOSE_REMINDER_DAYS), case
         )
         details["days"] = settings.CASE_AUTO_CLOSE_DAYS
+    elif notice == Notice.BREACH and event.kind == CaseEvent.Kind.NEXT_RESPONSE_BREACHED:
+        # The target that passed, as the event recorded it (not the case's target now).
+        tier = case.customer.support_tier
+        priority = (event.after or {}).get("priority", case.priority)
+        details["next_response"] = True
+        hours = next_response_hours(tier=tier, priority=priority)
+        details["target_hours"] = formats.localize(int(hours) if float(hours).is_integer() else hours)
+        details["due_at"] = _when(datetime.fromisoformat(event.after["due"]), case)
     elif notice == Notice.BREACH:
         tier = case.customer.support_tier
         details["target_hours"] = formats.localize(FIRST_RESPONSE_HOURS[tier].get(case.priority, 24))

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='user',
             name='is_support_lead',
-            field=models.BooleanField(default=False, verbose_name='support lead'),
+            field=models.BooleanField(db_default=False, default=False, verbose_name='support lead'),
         ),
     ]

@@ -143,7 +143,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='case',
             name='waiting_on',
-            field=models.CharField(blank=True, choices=[('SUPPORT', 'Support'), ('CUSTOMER', 'Customer')], default='', max_length=8),
+            field=models.CharField(blank=True, choices=[('SUPPORT', 'Support'), ('CUSTOMER', 'Customer')], db_default='', default='', max_length=8),
         ),
         migrations.AddField(
             model_name='case',
@@ -158,7 +158,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='comment',
             name='internal',
-            field=models.BooleanField(default=False),
+            field=models.BooleanField(db_default=False, default=False),
         ),
         migrations.AlterField(
             model_name='caseevent',

@@ -18,6 +18,8 @@ from cases.services import (
     case_set_state,
 )
 from cases.system_services import cases_flag_next_response_breaches_run
+from notifications.mail import render_message
+from notifications.models import OutboxMessage
 from portal.errors import PermissionRefused
 
 QUEUE = reverse("support:queue")
@@ -380,6 +382,10 @@ def test_next_response_breach_is_flagged_once_per_wait(w, file_case):
         cases_flag_next_response_breaches_run()
         assert cases_flag_next_response_breaches_run() == 0
     assert breaches.count() == 1
+    rows = OutboxMessage.objects.filter(event__in=breaches)
+    assert rows.exists(), "the breach is mailed like a first-response breach"
+    message = render_message(rows.first())
+    assert "next-response target of this case (4 h after your last message)" in message.body
     # Answered and asked again: a new wait, a new flag when it runs late.
     case_comment_add(user=w.engineer, case=case, body="Fixed?")
     case_comment_add(user=w.agent, case=case, body="No.")
