@@ -251,6 +251,15 @@ class Case(models.Model):
                 condition=Q(next_response_due_at__isnull=False),
                 name="case_assignee_due_idx",
             ),
+            # The default queue order starts with what nobody has taken yet.
+            models.Index(
+                fields=["next_response_due_at", "id"],
+                condition=Q(next_response_due_at__isnull=False, assignee__isnull=True),
+                name="case_unassigned_due_idx",
+            ),
+            models.Index(
+                fields=["priority", "id"], condition=~Q(state="CLOSED"), name="case_open_priority_idx"
+            ),
             models.Index(
                 fields=["-created_at", "-id"], condition=Q(is_test=False), name="case_queue_created_idx"
             ),

@@ -142,7 +142,6 @@ def queue_counts(request):
         (_("Status"), "state", [(v, str(Case.State(v).label)) for v in Case.State.values]),
         (_("Severity"), "priority", [(v, v) for v in Case.Priority.values]),
         (_("Support tier"), "tier", [(v, str(label)) for v, label in form.fields["tier"].choices]),
-        (_("Language"), "language", [(v, str(label)) for v, label in Language.choices]),
         (_("Assigned to"), "assignee", [("me", _("Me")), ("nobody", _("Nobody (unassigned)"))]),
         (_("Escalated"), "escalated", [("true", _("Escalated"))]),
         (_("Awaiting support"), "awaiting", [("support", _("Awaiting support"))]),

@@ -203,6 +203,14 @@ class Migration(migrations.Migration):
             model_name='savedqueueview',
             constraint=models.UniqueConstraint(fields=('owner', 'name'), name='saved_queue_view_unique_name'),
         ),
-        postgres_only(SEARCH_WITHOUT_NOTES, SEARCH_WITH_NOTES),
+            migrations.AddIndex(
+            model_name='case',
+            index=models.Index(condition=models.Q(('assignee__isnull', True), ('next_response_due_at__isnull', False)), fields=['next_response_due_at', 'id'], name='case_unassigned_due_idx'),
+        ),
+        migrations.AddIndex(
+            model_name='case',
+            index=models.Index(condition=models.Q(('state', 'CLOSED'), _negated=True), fields=['priority', 'id'], name='case_open_priority_idx'),
+        ),
+    postgres_only(SEARCH_WITHOUT_NOTES, SEARCH_WITH_NOTES),
         migrations.RunPython(backfill_due_times, migrations.RunPython.noop),
     ]
