@@ -818,3 +818,23 @@ def canned_reply_delete(*, user: User, reply_id: int) -> None:
     deleted, _rows = CannedReply.objects.filter(pk=reply_id).delete()
     if not deleted:
         raise NotFound()
+
+
+@transaction.atomic
+def customer_support_tier_set(*, customer: Customer, tier: str) -> int:
+    """Change a customer's support tier (operators, in the Django admin) and store the
+    response targets of its open cases again, since the tier decides them. Returns how
+    many cases were updated."""
+    if tier not in SupportTier.values:
+        raise InvalidInput(_("Choose a support tier."))
+    Customer.objects.filter(pk=customer.pk).update(support_tier=tier)
+    customer.support_tier = tier
+    changed = []
+    for case in (
+        Case.objects.filter(customer=customer).exclude(state=Case.State.CLOSED).iterator(chunk_size=1000)
+    ):
+        case.customer = customer
+        due_times_apply(case)
+        changed.append(case)
+    Case.objects.bulk_update(changed, ["first_response_due_at", "next_response_due_at"], batch_size=1000)
+    return len(changed)

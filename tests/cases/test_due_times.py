@@ -146,3 +146,15 @@ def test_stored_due_times_follow_the_lifecycle_table(w, actions, tier_customer):
                     )
                 ).values()
             )
+
+
+def test_a_tier_change_moves_the_targets_of_open_cases(w, file_case):
+    from cases.services import customer_support_tier_set
+
+    case = file_case(w.agent2, w.initech, priority="P1")  # Enhanced P1: first response within 1 h
+    assert case.next_response_due_at == case.created_at + timedelta(hours=1)
+    customer_support_tier_set(customer=w.initech, tier="PREMIUM")
+    case.refresh_from_db()
+    assert case.first_response_due_at == case.created_at + timedelta(minutes=15)
+    assert case.next_response_due_at == case.first_response_due_at
+    customer_support_tier_set(customer=w.initech, tier="ENHANCED")
