@@ -677,6 +677,11 @@ def case_support_update(
     case = _locked(user=user, case=case, expected_version=expected_version)
     changed = False
     with event_group():
+        if state and state != case.state and case.state == Case.State.CLOSED:
+            # Reopening comes before the reply it carries (a closed case takes no message).
+            _refuse_if_locked(case)
+            _transition(case, user=user, side=Side.SUPPORT, target=state)
+            changed = True
         if (body or "").strip():
             if internal:
                 case_note_add(user=user, case=case, body=body)
@@ -685,8 +690,6 @@ def case_support_update(
             changed = True
             case = _locked(user=user, case=case)
         if state and state != case.state:
-            if case.state == Case.State.CLOSED:
-                _refuse_if_locked(case)
             _transition(case, user=user, side=Side.SUPPORT, target=state)
             changed = True
         if priority and priority != case.priority:

@@ -420,3 +420,22 @@ def test_canned_replies_are_managed_by_leads_and_filled_in_on_the_case(w, signed
     assert f"Hi Acme Corp, about {case.number} ({requester})." in page
     korean = engineer.get(reverse("support:canned")).content.decode()
     assert "메시지 헤더 요청" in korean  # the demo's Korean canned replies
+
+
+def test_one_submit_reopens_a_closed_case_with_the_reply(engineer_client, w, file_case):
+    case = file_case(w.agent, w.acme)
+    case_set_state(user=w.agent, case=case, state="CLOSED")
+    case.refresh_from_db()
+    response = engineer_client.post(
+        reverse("cases:support_update", args=[case.number]),
+        {
+            "version": case.version,
+            "body": "Reopening: the fix did not hold.",
+            "state": "IN_PROGRESS_GOOGLE_SUPPORT",
+            "priority": case.priority,
+        },
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.state == "IN_PROGRESS_GOOGLE_SUPPORT" and case.comments.count() == 1
+    assert case.waiting_on == "CUSTOMER"  # support spoke last
