@@ -260,6 +260,12 @@ class Case(models.Model):
             models.Index(
                 fields=["priority", "id"], condition=~Q(state="CLOSED"), name="case_open_priority_idx"
             ),
+            # "Awaiting support, P1": what support owes on the chosen severity, by target.
+            models.Index(
+                fields=["priority", "next_response_due_at", "id"],
+                condition=Q(next_response_due_at__isnull=False),
+                name="case_priority_due_idx",
+            ),
             models.Index(
                 fields=["-created_at", "-id"], condition=Q(is_test=False), name="case_queue_created_idx"
             ),

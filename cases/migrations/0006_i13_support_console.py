@@ -211,6 +211,10 @@ class Migration(migrations.Migration):
             model_name='case',
             index=models.Index(condition=models.Q(('state', 'CLOSED'), _negated=True), fields=['priority', 'id'], name='case_open_priority_idx'),
         ),
+        migrations.AddIndex(
+            model_name='case',
+            index=models.Index(condition=models.Q(('next_response_due_at__isnull', False)), fields=['priority', 'next_response_due_at', 'id'], name='case_priority_due_idx'),
+        ),
     postgres_only(SEARCH_WITHOUT_NOTES, SEARCH_WITH_NOTES),
         migrations.RunPython(backfill_due_times, migrations.RunPython.noop),
     ]
