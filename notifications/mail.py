@@ -248,7 +248,9 @@ def _change(row: OutboxMessage, *, quoted_comments: set[int]) -> Change:
             "%(due_at)s without an answer from support."
         ) % {
             "target_hours": formats.localize(int(hours) if float(hours).is_integer() else hours),
-            "due_at": _when(parse_datetime(after["due"]) if after.get("due") else case.next_response_due_at, case),
+            "due_at": _when(
+                parse_datetime(after["due"]) if after.get("due") else case.next_response_due_at, case
+            ),
         }
         note = _(
             "We are sorry for the wait. The case is flagged in the support queue and will be answered as soon "
