@@ -9,10 +9,11 @@ from datetime import datetime
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from cases.api import paging
 from cases.api.query import compile_case_filter, compile_classification_query
 from cases.models import Attachment, Case, CaseSubscriber, Classification, Comment
-from cases.selectors import case_keyword_filter, case_visible_to
+from cases.selectors import case_comments_for, case_keyword_filter, case_visible_to
 from customers.models import Customer
 from customers.selectors import customer_visible_to
 from portal.errors import InvalidInput, NotFound
@@ -138,18 +139,20 @@ def api_case_get(*, user, parent_id: str, number: str) -> Case:
 # --------------------------------------------------------------------------- children
 
 
-def api_comment_page(*, case: Case, size: int, token: str | None) -> Page:
-    """Comments of an authorised case, newest first."""
-    comments = case.comments.select_related("author__domain")
+def api_comment_page(*, case: Case, user: User, size: int, token: str | None) -> Page:
+    """Comments of an authorised case, newest first; internal notes for support only (R11)."""
+    comments = case_comments_for(case=case, user=user).select_related("author__domain")
     context = paging.fingerprint("comments.list", case.pk)
     return _keyset_page(
         comments, field="created_at", descending=True, size=size, token=token, context=context
     )
 
 
-def api_comment_get(*, case: Case, comment_id: str) -> Comment:
+def api_comment_get(*, case: Case, user: User, comment_id: str) -> Comment:
     try:
-        return case.comments.select_related("author__domain").get(pk=_id(comment_id))
+        return (
+            case_comments_for(case=case, user=user).select_related("author__domain").get(pk=_id(comment_id))
+        )
     except Comment.DoesNotExist:
         raise NotFound() from None
 

@@ -37,7 +37,6 @@ from cases.lifecycle import Side, case_is_locked, first_response_due, next_state
 from cases.models import Case, Classification
 from cases.pii import pii_findings, pii_labels
 from cases.selectors import (
-    QUEUE_SCOPES,
     STATE_COUNT_CAP,
     case_get_for_user,
     case_iter_for_export,
@@ -47,8 +46,8 @@ from cases.selectors import (
     case_visible_to,
     pending_uploads_of,
     reseller_can_access_cases,
-    support_queue,
 )
+from cases.support_views import support_case_context
 from cases.uploads import upload_refusals
 from customers.selectors import (
     customer_access_off_since,
@@ -480,7 +479,7 @@ def case_page_context(request, case: Case) -> dict:
     support_states = next_states(current=case.state, side=Side.SUPPORT) if side == Side.SUPPORT else []
     return {
         "case": case,
-        "timeline": case_timeline(case),
+        "timeline": case_timeline(case, user=user),
         "subscribers": list(case.subscribers.all()),
         "side": str(side),
         "is_support": side == Side.SUPPORT,
@@ -504,7 +503,7 @@ def case_page_context(request, case: Case) -> dict:
         "escalate_form": EscalateForm(initial={"version": case.version}),
         "share_form": ShareForm(),
         "max_upload": settings.ATTACHMENT_MAX_BYTES,
-    }
+    } | (support_case_context(request, case) if side == Side.SUPPORT else {})
 
 
 @case_access_required
@@ -712,43 +711,3 @@ def attachment_download(request, number, attachment_id):
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
-
-
-# --------------------------------------------------------------------------- support console
-
-QUEUE_PAGE = 50
-QUEUE_MAX_PAGES = 40
-
-
-@login_required
-@require_GET
-def support_queue_view(request):
-    """The support console's queue: unassigned first, then the nearest first-response
-    target; breaches flagged."""
-    if request.user.domain.kind != Domain.Kind.SUPPORT:
-        raise Http404
-    scope = request.GET.get("scope", "open")
-    if scope not in QUEUE_SCOPES:
-        scope = "open"
-    try:
-        page_number = min(max(int(request.GET.get("page", "1")), 1), QUEUE_MAX_PAGES)
-    except ValueError:
-        page_number = 1
-    queue = support_queue(request.user, scope=scope)
-    start = (page_number - 1) * QUEUE_PAGE
-    rows = list(queue[start : start + QUEUE_PAGE + 1])
-    now = timezone.now()
-    context = {
-        "rows": [(case, case.first_response_due - now) for case in rows[:QUEUE_PAGE]],
-        "has_next": len(rows) > QUEUE_PAGE and page_number < QUEUE_MAX_PAGES,
-        "page_number": page_number,
-        "scope": scope,
-        "scopes": [
-            ("open", _("Open")),
-            ("unassigned", _("Unassigned")),
-            ("mine", _("Assigned to me")),
-            ("breached", _("First response overdue")),
-            ("all", _("All")),
-        ],
-    }
-    return render(request, "support/queue.html", context)

@@ -102,6 +102,7 @@ def notice_for_event(event: CaseEvent) -> str | None:
         Kind.ESCALATED: Notice.ESCALATED,
         Kind.AUTO_CLOSE_REMINDER: Notice.REMINDER,
         Kind.FIRST_RESPONSE_BREACHED: Notice.BREACH,
+        Kind.NEXT_RESPONSE_BREACHED: Notice.BREACH,
     }.get(kind)
 
 

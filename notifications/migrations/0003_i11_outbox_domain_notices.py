@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0006_i11_pending_upload'),
+        ('cases', '0007_i11_pending_upload'),
         ('notifications', '0002_i13m_coalescing_support_mail_job_runs'),
     ]
 

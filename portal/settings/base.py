@@ -211,6 +211,20 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 CASE_REOPEN_DAYS = env_int("CASE_REOPEN_DAYS", 30)
 CASE_AUTO_CLOSE_DAYS = env_int("CASE_AUTO_CLOSE_DAYS", 7)
 CASE_NUMBER_BASE = 40_000_000
+# Next-response targets in hours per support tier and severity: after every customer-side
+# reply support owes the next reply within this (SPEC §4; the first-response table is the
+# model). CASE_NEXT_RESPONSE_HOURS_<TIER>="P1,P2,P3,P4" overrides one tier (P0 takes P1's).
+_NEXT_RESPONSE_DEFAULTS = {"STANDARD": "8,16,48,48", "ENHANCED": "2,8,16,16", "PREMIUM": "0.5,4,8,16"}
+
+
+def _hours_row(tier: str) -> dict[str, float]:
+    values = [
+        float(v) for v in env(f"CASE_NEXT_RESPONSE_HOURS_{tier}", _NEXT_RESPONSE_DEFAULTS[tier]).split(",")
+    ]
+    return {"P0": values[0], "P1": values[0], "P2": values[1], "P3": values[2], "P4": values[3]}
+
+
+CASE_NEXT_RESPONSE_HOURS = {tier: _hours_row(tier) for tier in _NEXT_RESPONSE_DEFAULTS}
 # Calls per minute one API token may make; more answer 429 RESOURCE_EXHAUSTED (0: no limit).
 API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 600)
 
@@ -277,6 +291,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "first-response-breaches": {
         "task": "notifications.tasks.cases_flag_first_response_breaches",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "next-response-breaches": {
+        "task": "notifications.tasks.cases_flag_next_response_breaches",
         "schedule": 60.0,
         "options": {"expires": 55},
     },

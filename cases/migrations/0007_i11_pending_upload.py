@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0005_case_state_count_indexes'),
+        ('cases', '0006_i13_support_console'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
