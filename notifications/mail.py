@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 
 from cases.lifecycle import FIRST_RESPONSE_HOURS, first_response_due
 from cases.models import Case, CaseEvent
-from notifications.addresses import reply_address, thread_headers, thread_id
+from notifications.addresses import thread_headers, thread_id
 from notifications.models import Notice, OutboxMessage
+from notifications.selectors import reply_address_for
 
 # The first line of every text mail. Everything below it in a reply is quoted mail and
 # dropped (notifications.mailparse); it stays ASCII-framed so that it survives any client.
@@ -107,7 +108,7 @@ def mail_context(row: OutboxMessage) -> dict:
         "state": _label(Case.State, case.state),
         "priority": _label(Case.Priority, case.priority),
         "case_url": case_url(case.number),
-        "reply_address": reply_address(case.number),
+        "reply_address": reply_address_for(case=case, address=row.recipient_email, user=row.recipient_user),
         "reply_marker": REPLY_MARKER,
         "actor_name": _actor_name(row.event),
         "event_at": _when(row.event.created_at, case),
@@ -146,7 +147,8 @@ def render_message(row: OutboxMessage) -> EmailMultiAlternatives:
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[row.recipient_email],
-        reply_to=[reply_address(case.number)],
+        # Each recipient's own reply address (issue 16): a reply proves whose mail it answers.
+        reply_to=[address] if (address := context["reply_address"]) else [],
         headers=headers,
     )
     message.attach_alternative(html, "text/html")

@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from cases.models import Case, CaseEvent, CaseSubscriber
 from cases.selectors import case_visible_to
+from notifications.addresses import RecipientKind, reply_address, user_epoch
 from notifications.models import InboundMail, Notice, OutboxMessage
 
 Reason = OutboxMessage.Reason
@@ -106,6 +107,35 @@ def case_for_reply_address(*, number: int) -> Case | None:
     """The case a reply address names. The address carries a token that only the portal
     can make (`notifications.addresses`); who may write to the case is decided after."""
     return Case.objects.select_related("customer").filter(number=number).first()
+
+
+def reply_address_for(*, case: Case, address: str, user: User | None) -> str | None:
+    """The reply address of one recipient of mail about `case`: their account's when the
+    mail goes to a portal user, the share's when it goes to a subscriber; None for anyone
+    else (a case contact without an account, who may not reply by mail)."""
+    if user is not None:
+        return reply_address(
+            number=case.number,
+            kind=RecipientKind.USER,
+            recipient_id=user.pk,
+            epoch=user_epoch(sign_in_address=user.email, mail_address=user.mail_address),
+        )
+    share = CaseSubscriber.objects.filter(case=case, email__iexact=(address or "").strip()).first()
+    if share is None:
+        return None
+    return reply_address(
+        number=case.number, kind=RecipientKind.SUBSCRIBER, recipient_id=share.pk, epoch=share.email
+    )
+
+
+def reply_user(*, user_id: int) -> User | None:
+    """The active account a reply address names."""
+    return User.objects.select_related("domain").filter(pk=user_id, is_active=True).first()
+
+
+def reply_subscriber(*, case_id: int, subscriber_id: int) -> CaseSubscriber | None:
+    """The share a reply address names, while the case is still shared with it."""
+    return CaseSubscriber.objects.filter(pk=subscriber_id, case_id=case_id).first()
 
 
 # --------------------------------------------------------------------------- operators
