@@ -2,12 +2,13 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.models import AdminRole, Domain, Privilege
-from accounts.multi_account import account_users
+from accounts.multi_account import account_sign_out, account_users, with_slot_prefix
 from accounts.selectors import user_privileges
 
 
@@ -59,3 +60,11 @@ def set_language(request):
 def account_chooser(request):
     """Every account signed in in this browser, each opening in its own `/u/<n>/` space."""
     return render(request, "accounts/chooser.html", {"accounts": account_users(request)})
+
+
+@require_POST
+def account_sign_out_one(request):
+    """Sign the account of this tab out of the browser's session; the others stay."""
+    others_remain = account_sign_out(request, index=request.account_index or 0)
+    target = reverse("account_chooser") if others_remain else reverse("account_login")
+    return HttpResponseRedirect(with_slot_prefix(target, None))

@@ -11,6 +11,7 @@ urlpatterns = [
     path("language/", account_views.set_language, name="set_language"),
     path("healthz", healthz, name="healthz"),
     path("accounts/choose/", account_views.account_chooser, name="account_chooser"),
+    path("accounts/sign-out-account/", account_views.account_sign_out_one, name="account_sign_out_one"),
     path("accounts/", include("allauth.urls")),
     path("cases/", include("cases.urls")),
     path("customers/", include("customers.urls")),

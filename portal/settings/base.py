@@ -310,3 +310,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+
+# --------------------------------------------------------------------------- hardening (issue 16)
+# Every account signed in in a browser lives in its server-side session
+# (accounts/multi_account.py); allauth's user sessions let each owner list and end them.
+INSTALLED_APPS += ["allauth.usersessions"]
+# The session cookie lives as long as the browser: closing it signs every account out.
+ACCOUNT_SESSION_REMEMBER = False
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
