@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
+from accounts.models import Domain
 from cases import services as case_services
 from cases import system_services
 from cases.models import COMMENT_MAX_LENGTH, Case
 from notifications import mailparse
-from accounts.models import Domain
 from notifications.addresses import (
     RecipientKind,
     ReplyTarget,

@@ -23,9 +23,9 @@ from notifications.addresses import (
     reply_token_valid,
     thread_id,
 )
-from notifications.selectors import reply_address_for
 from notifications.mail import REPLY_MARKER, render_message
 from notifications.models import Notice, OutboxMessage
+from notifications.selectors import reply_address_for
 
 
 def walk_through_every_mail(w, file_case, *, language: str):
