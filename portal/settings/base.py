@@ -124,7 +124,14 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]
 # --------------------------------------------------------------------------- cache, sessions
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            # Fails safe: a Redis outage is logged and the rate limiters let requests through.
+            "BACKEND": "portal.cache.FailSafeRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Sessions live in the database: web processes keep no local state (SPEC §10), and
@@ -161,6 +168,11 @@ ACCOUNT_SESSION_REMEMBER = None
 # The sign-in page stays reachable while signed in: that is how a partner adds the
 # account of another domain (accounts/multi_account.py).
 ACCOUNT_AUTHENTICATED_LOGIN_REDIRECTS = False
+# Failures slow the attacking client, never the account's owner (issue 16): the `key` of
+# `login_failed` is the address *and* the client (accounts.adapters), so five wrong
+# passwords refuse that address from that client only; per address across all clients
+# there are only growing delays (LOGIN_ACCOUNT_DELAY_*). The client is REMOTE_ADDR, or
+# the address TRUSTED_PROXY_COUNT hops from the right of X-Forwarded-For.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",
@@ -319,3 +331,11 @@ INSTALLED_APPS += ["allauth.usersessions"]
 # The session cookie lives as long as the browser: closing it signs every account out.
 ACCOUNT_SESSION_REMEMBER = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Proxies of our own in front of the portal that append to X-Forwarded-For (0: none; the
+# client is REMOTE_ADDR). Behind one load balancer: 1. docs/deployment.md.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# Per address, across clients: no wait for the first failures, then 0.25 s doubling up to
+# the cap, while failures keep coming within the window. Never a refusal.
+LOGIN_ACCOUNT_DELAY_AFTER = env_int("LOGIN_ACCOUNT_DELAY_AFTER", 5)
+LOGIN_ACCOUNT_DELAY_MAX_SECONDS = float(env("LOGIN_ACCOUNT_DELAY_MAX_SECONDS", "2"))
+LOGIN_ACCOUNT_DELAY_WINDOW_SECONDS = env_int("LOGIN_ACCOUNT_DELAY_WINDOW_SECONDS", 15 * 60)
