@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
@@ -5,6 +6,10 @@ from accounts import views as account_views
 from cases.dashboard_views import dashboard
 from portal.legacy import supportcenter_redirect
 from portal.views import healthz
+
+# The Django admin signs in through the portal's sign-in (its rate limits and two-step
+# verification), never with a password form of its own.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", account_views.home, name="home"),

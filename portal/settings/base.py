@@ -339,3 +339,11 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 LOGIN_ACCOUNT_DELAY_AFTER = env_int("LOGIN_ACCOUNT_DELAY_AFTER", 5)
 LOGIN_ACCOUNT_DELAY_MAX_SECONDS = float(env("LOGIN_ACCOUNT_DELAY_MAX_SECONDS", "2"))
 LOGIN_ACCOUNT_DELAY_WINDOW_SECONDS = env_int("LOGIN_ACCOUNT_DELAY_WINDOW_SECONDS", 15 * 60)
+# Two-step verification required for super admins, support engineers and Django admin
+# operators (accounts/mfa.py). On in production; off here and in the local demo (README).
+MFA_REQUIRED = env_bool("MFA_REQUIRED", False)
+# After the multi-account middleware (the account acting) and messages (it leaves one).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+    "accounts.mfa.MfaRequiredMiddleware",
+)

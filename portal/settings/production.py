@@ -23,3 +23,6 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_COOKIE_HTTPONLY = True
 LOG_JSON = env_bool("LOG_JSON", True)
 LOGGING["handlers"]["console"]["formatter"] = "json" if LOG_JSON else "plain"  # noqa: F405
+
+# --------------------------------------------------------------------------- hardening (issue 16)
+MFA_REQUIRED = env_bool("MFA_REQUIRED", True)
