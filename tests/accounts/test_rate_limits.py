@@ -4,21 +4,11 @@ only growing delays; a Redis outage never turns sign-in into a 500."""
 
 import time
 
-import pytest
-from django.core.cache import cache
-
 from accounts.adapters import _account_delay, client_ip
 from portal.demo import DEMO_PASSWORD
 from tests.notifications.conftest import PrivateRedis
 
 OWNER = "agent@reseller.example.com"
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def sign_in(client, password, **meta):
