@@ -224,15 +224,24 @@ def user_detail(request, user_id: int):
     status = 200
     if request.method == "POST":
         action = _action(request)
+        applied: dict = {}
         if action == "notification":
             notification_form = NotificationAddressForm(request.POST)
-            status = form_apply(
-                notification_form,
-                lambda data: services.user_notification_address_set(
+
+            def run_notification(data):
+                applied["now"] = services.user_notification_address_set(
                     actor=admin, user=account, address=data["notification_email"]
-                ),
-            )
+                )
+                applied["address"] = data["notification_email"].strip().lower()
+
+            status = form_apply(notification_form, run_notification)
             success = _("Notifications for %(email)s now go to %(address)s.")
+            if status is None and not applied.get("now"):
+                # An outside address waits for its owner's confirmation (issue 16).
+                success = _(
+                    "A confirmation mail went to %(pending)s. Notifications for %(email)s go there once it "
+                    "is confirmed; until then they still go to %(address)s."
+                )
         elif action in {"suspend", "reactivate"}:
             service = services.user_suspend if action == "suspend" else services.user_reactivate
             status_form = ActionForm({})
@@ -266,7 +275,15 @@ def user_detail(request, user_id: int):
             messages.error(request, _("Unknown action."))
         if status is None:
             account.refresh_from_db(fields=["notification_email"])
-            messages.success(request, success % {"email": account.email, "address": account.mail_address})
+            messages.success(
+                request,
+                success
+                % {
+                    "email": account.email,
+                    "address": account.mail_address,
+                    "pending": applied.get("address", ""),
+                },
+            )
             return redirect("admin_console:user", user_id=account.pk)
         account = get_object_or_404(user_list_for_console(admin), pk=user_id)
     assigned_ids = {ra.role_id for ra in account.role_assignments.all()}

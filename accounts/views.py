@@ -7,9 +7,11 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from accounts import services
 from accounts.models import AdminRole, Domain, Privilege
 from accounts.multi_account import account_sign_out, account_users, with_slot_prefix
 from accounts.selectors import user_privileges
+from portal.errors import InvalidInput
 
 
 @login_required
@@ -68,3 +70,22 @@ def account_sign_out_one(request):
     others_remain = account_sign_out(request, index=request.account_index or 0)
     target = reverse("account_chooser") if others_remain else reverse("account_login")
     return HttpResponseRedirect(with_slot_prefix(target, None))
+
+
+def notification_address_confirm(request, token: str):
+    """The link mailed to a new notification address outside the account's domain. It asks
+    before it changes anything (mail scanners open links), and needs no sign-in: the
+    owner of that mailbox may have no account here."""
+    if request.method == "POST":
+        try:
+            user = services.user_notification_address_confirm(token=token)
+        except InvalidInput as error:
+            return render(request, "accounts/notification_confirm.html", {"error": error.message}, status=400)
+        return render(request, "accounts/notification_confirm.html", {"done": user})
+    return render(request, "accounts/notification_confirm.html", {})
+
+
+def sign_in_addresses_managed(request):
+    """Sign-in addresses are changed by the domain's super admins only (SPEC §8, R8):
+    allauth's page for managing one's own addresses is closed."""
+    return render(request, "accounts/email_managed.html", status=403)

@@ -17,6 +17,12 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/choose/", account_views.account_chooser, name="account_chooser"),
     path("accounts/sign-out-account/", account_views.account_sign_out_one, name="account_sign_out_one"),
+    path("accounts/email/", account_views.sign_in_addresses_managed, name="sign_in_addresses_managed"),
+    path(
+        "accounts/notification-address/confirm/<str:token>/",
+        account_views.notification_address_confirm,
+        name="notification_address_confirm",
+    ),
     path("accounts/", include("allauth.urls")),
     path("cases/", include("cases.urls")),
     path("customers/", include("customers.urls")),
