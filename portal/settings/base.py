@@ -347,3 +347,7 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
     "accounts.mfa.MfaRequiredMiddleware",
 )
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("accounts.multi_account.MultiAccountMiddleware") + 1,
+    "accounts.middleware.NoStoreWhenSignedInMiddleware",
+)
