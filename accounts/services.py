@@ -440,6 +440,17 @@ def user_notification_address_set(*, actor: User, user: User, address: str) -> b
     return False
 
 
+def notification_address_request(*, token: str) -> tuple[str, str] | None:
+    """(the account's sign-in address, the new address) a confirmation link is about, or
+    None when it is forged or expired. Reads only: the page asks before anything changes."""
+    try:
+        data = signing.loads(token, salt=NOTIFICATION_CONFIRM_SALT, max_age=NOTIFICATION_CONFIRM_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    user = User.objects.filter(pk=data.get("user"), is_active=True).first()
+    return (user.email, str(data.get("address", ""))) if user else None
+
+
 @transaction.atomic
 def user_notification_address_confirm(*, token: str) -> User:
     """The owner of the new address confirmed from it (the link mailed there). Refused

@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import services
@@ -82,7 +83,11 @@ def notification_address_confirm(request, token: str):
         except InvalidInput as error:
             return render(request, "accounts/notification_confirm.html", {"error": error.message}, status=400)
         return render(request, "accounts/notification_confirm.html", {"done": user})
-    return render(request, "accounts/notification_confirm.html", {})
+    about = services.notification_address_request(token=token)
+    if about is None:
+        error = _("This confirmation link is not valid or has expired.")
+        return render(request, "accounts/notification_confirm.html", {"error": error}, status=400)
+    return render(request, "accounts/notification_confirm.html", {"account": about[0], "address": about[1]})
 
 
 def sign_in_addresses_managed(request):
