@@ -1,12 +1,18 @@
 """Rendering one outbox row into a mail: HTML and plain text, in the case's language and
 time zone, with the case link, the reply address and the threading headers."""
 
+import hashlib
+import logging
 import re
+import smtplib
 import zoneinfo
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.core.mail.message import sanitize_address
+from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -16,6 +22,8 @@ from cases.models import Case, CaseEvent
 from notifications.addresses import thread_headers, thread_id
 from notifications.models import Notice, OutboxMessage
 from notifications.selectors import reply_address_for
+
+logger = logging.getLogger(__name__)
 
 # The first line of every text mail. Everything below it in a reply is quoted mail and
 # dropped (notifications.mailparse); it stays ASCII-framed so that it survives any client.
@@ -142,7 +150,7 @@ def render_message(row: OutboxMessage) -> EmailMultiAlternatives:
     if threading.in_reply_to:
         headers["In-Reply-To"] = threading.in_reply_to
         headers["References"] = thread_id(case.number)
-    message = EmailMultiAlternatives(
+    message = OutboxEmail(
         subject=mail_subject(case),
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
@@ -152,4 +160,119 @@ def render_message(row: OutboxMessage) -> EmailMultiAlternatives:
         headers=headers,
     )
     message.attach_alternative(html, "text/html")
+    # One key per attempt: an attempt replayed after its worker died has the same one (the
+    # transaction that would have counted it never committed); a scheduled retry or an
+    # operator's retry has a new one (attempts, next_attempt_at).
+    message.handoff = (
+        row.pk,
+        hashlib.sha256(f"{row.attempts}|{row.next_attempt_at.isoformat()}".encode()).hexdigest(),
+    )
     return message
+
+
+# --------------------------------------------------------------------------- the handoff to SMTP
+
+
+class HandoffUncertain(Exception):
+    """This attempt was handed to the SMTP server before, by a worker that stopped before it
+    recorded the answer. Sending again could deliver the mail twice, so it is not sent:
+    the row ends as failed for the operators (smtp_code 554 makes it final)."""
+
+    smtp_code = 554
+
+
+def _handoff_connection():
+    """A connection of its own, in autocommit: the record is durable at once, whatever
+    becomes of the sending transaction. PostgreSQL only (the SQLite demo has no workers)."""
+    import psycopg
+
+    return psycopg.connect(**connection.get_connection_params(), autocommit=True)
+
+
+class OutboxEmail(EmailMultiAlternatives):
+    handoff: tuple[int, str] | None = None
+
+    def send(self, fail_silently: bool = False) -> int:
+        """Send, recording the handoff right before the DATA command (issue 16, finding 10):
+        if the worker dies between the server's 250 and the commit of SENT, the replayed
+        attempt finds the record and is not made again. Before DATA nothing can have been
+        delivered, so a worker dying earlier (connecting, MAIL, RCPT) is simply retried."""
+        if self.handoff is None or connection.vendor != "postgresql":
+            return super().send(fail_silently)
+        outbox_id, key = self.handoff
+        with _handoff_connection() as db:
+            if db.execute(
+                "SELECT handed_at FROM notifications_outboxhandoff WHERE outbox_id = %s AND attempt_key = %s",
+                (outbox_id, key),
+            ).fetchone():
+                raise HandoffUncertain(
+                    "Handed to the SMTP server by an earlier attempt whose worker stopped before the "
+                    f"answer was recorded; not sent again. Look for Message-ID {self.extra_headers.get('Message-ID')} "
+                    "in the mail server's log and use “Send again” only if it is not there."
+                )
+
+            def mark_handed() -> None:
+                db.execute(
+                    "INSERT INTO notifications_outboxhandoff (outbox_id, attempt_key, handed_at) "
+                    "VALUES (%s, %s, now()) ON CONFLICT DO NOTHING",
+                    (outbox_id, key),
+                )
+
+            def forget() -> None:
+                db.execute(
+                    "DELETE FROM notifications_outboxhandoff WHERE outbox_id = %s AND attempt_key = %s",
+                    (outbox_id, key),
+                )
+
+            try:
+                sent = self._send_marking(mark_handed)
+            except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused):
+                forget()  # the server answered: it did not take the mail
+                raise
+        # Once SENT is committed the record has done its work.
+        transaction.on_commit(lambda: _forget_after_commit(outbox_id, key))
+        return sent
+
+    def _send_marking(self, mark_handed) -> int:
+        backend = get_connection()
+        if not isinstance(backend, SmtpBackend):
+            mark_handed()
+            return backend.send_messages([self])
+        # Django's SMTP backend, step by step, so that the record goes right before DATA.
+        backend.open()
+        try:
+            smtp = backend.connection
+            encoding = self.encoding or settings.DEFAULT_CHARSET
+            sender = sanitize_address(self.from_email, encoding)
+            recipients = [sanitize_address(address, encoding) for address in self.recipients()]
+            data = self.message().as_bytes(linesep="\r\n")
+            smtp.ehlo_or_helo_if_needed()
+            options = [f"size={len(data)}"] if smtp.does_esmtp and smtp.has_extn("size") else []
+            code, reply = smtp.mail(sender, options)
+            if code != 250:
+                smtp.rset()
+                raise smtplib.SMTPSenderRefused(code, reply, sender)
+            refused = {}
+            for recipient in recipients:
+                code, reply = smtp.rcpt(recipient)
+                if code not in (250, 251):
+                    refused[recipient] = (code, reply)
+            if len(refused) == len(recipients):
+                smtp.rset()
+                raise smtplib.SMTPRecipientsRefused(refused)
+            mark_handed()
+            code, reply = smtp.data(data)
+            if code != 250:
+                smtp.rset()
+                raise smtplib.SMTPDataError(code, reply)
+            return 1
+        finally:
+            backend.close()
+
+
+def _forget_after_commit(outbox_id: int, key: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM notifications_outboxhandoff WHERE outbox_id = %s AND attempt_key = %s",
+            [outbox_id, key],
+        )

@@ -129,3 +129,25 @@ class InboundMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sender} → {self.recipient}: {self.outcome}"
+
+
+class OutboxHandoff(models.Model):
+    """The record "this attempt is being handed to the SMTP server", written and committed by a
+    connection of its own right before the DATA command (notifications.mail), so it
+    survives a worker that dies before the outbox row is marked SENT. An attempt that finds
+    its own record did not learn whether the server took the mail, and is not made again
+    (docs/notifications.md). No foreign key: the row is locked by the sending transaction."""
+
+    outbox_id = models.BigIntegerField()
+    attempt_key = models.CharField(max_length=64)
+    handed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("mail handed to the SMTP server")
+        verbose_name_plural = _("mail handed to the SMTP server")
+        constraints = [
+            models.UniqueConstraint(fields=["outbox_id", "attempt_key"], name="outbox_handoff_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"outbox {self.outbox_id} handed at {self.handed_at}"
