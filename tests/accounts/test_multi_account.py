@@ -163,3 +163,16 @@ def test_signing_out_signs_out_every_account(alex_in_both_domains):
     client.post("/u/0/accounts/logout/")
     assert client.get("/u/0/").status_code == 302
     assert client.get("/")["Location"].startswith("/accounts/login/")
+
+
+def test_the_owner_ends_a_session_of_another_browser(w, client, django_user_model):
+    from django.test import Client
+
+    other = Client()
+    for browser in (client, other):
+        browser.post("/accounts/login/", {"login": "agent@reseller.example.com", "password": DEMO_PASSWORD})
+    assert other.get("/cases/").status_code == 200
+    response = client.post("/accounts/sessions/", {})
+    assert response.status_code == 302
+    assert client.get("/cases/").status_code == 200  # this browser stays
+    assert other.get("/cases/")["Location"].startswith("/accounts/login/")
