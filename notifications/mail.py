@@ -173,14 +173,6 @@ def render_message(row: OutboxMessage) -> EmailMultiAlternatives:
 # --------------------------------------------------------------------------- the handoff to SMTP
 
 
-class HandoffUncertain(Exception):
-    """This attempt was handed to the SMTP server before, by a worker that stopped before it
-    recorded the answer. Sending again could deliver the mail twice, so it is not sent:
-    the row ends as failed for the operators (smtp_code 554 makes it final)."""
-
-    smtp_code = 554
-
-
 def _handoff_connection():
     """A connection of its own, in autocommit: the record is durable at once, whatever
     becomes of the sending transaction. PostgreSQL only (the SQLite demo has no workers)."""
@@ -189,56 +181,75 @@ def _handoff_connection():
     return psycopg.connect(**connection.get_connection_params(), autocommit=True)
 
 
+_TABLE = "notifications_outboxhandoff"
+
+
 class OutboxEmail(EmailMultiAlternatives):
     handoff: tuple[int, str] | None = None
 
     def send(self, fail_silently: bool = False) -> int:
-        """Send, recording the handoff right before the DATA command (issue 16, finding 10):
-        if the worker dies between the server's 250 and the commit of SENT, the replayed
-        attempt finds the record and is not made again. Before DATA nothing can have been
-        delivered, so a worker dying earlier (connecting, MAIL, RCPT) is simply retried."""
+        """Send, keeping a record of the handoff that outlives the worker (issue 16, finding
+        10): written right before DATA, marked accepted the moment the server answers 250.
+        An attempt replayed after its worker died finds it: accepted → the server has this
+        Message-ID, so nothing is sent again and the row is marked sent (reconciled); handed
+        but not accepted → the answer never came, so it is sent again, as before."""
         if self.handoff is None or connection.vendor != "postgresql":
             return super().send(fail_silently)
         outbox_id, key = self.handoff
+        message_id = self.extra_headers.get("Message-ID", "")
         with _handoff_connection() as db:
-            if db.execute(
-                "SELECT handed_at FROM notifications_outboxhandoff WHERE outbox_id = %s AND attempt_key = %s",
+            earlier = db.execute(
+                f"SELECT accepted_at FROM {_TABLE} WHERE outbox_id = %s AND attempt_key = %s",
                 (outbox_id, key),
-            ).fetchone():
-                raise HandoffUncertain(
-                    "Handed to the SMTP server by an earlier attempt whose worker stopped before the "
-                    f"answer was recorded; not sent again. Look for Message-ID {self.extra_headers.get('Message-ID')} "
-                    "in the mail server's log and use “Send again” only if it is not there."
+            ).fetchone()
+            if earlier and earlier[0] is not None:
+                logger.warning(
+                    "Outbox message %s: the SMTP server accepted %s before its worker stopped; not sent again.",
+                    outbox_id,
+                    message_id,
+                )
+                transaction.on_commit(lambda: _forget_after_commit(outbox_id, key))
+                return 1
+            if earlier:
+                logger.warning(
+                    "Outbox message %s: handed to the SMTP server before, without an answer; sending %s again.",
+                    outbox_id,
+                    message_id,
                 )
 
             def mark_handed() -> None:
                 db.execute(
-                    "INSERT INTO notifications_outboxhandoff (outbox_id, attempt_key, handed_at) "
-                    "VALUES (%s, %s, now()) ON CONFLICT DO NOTHING",
-                    (outbox_id, key),
+                    f"INSERT INTO {_TABLE} (outbox_id, attempt_key, message_id, handed_at) "
+                    "VALUES (%s, %s, %s, now()) ON CONFLICT DO NOTHING",
+                    (outbox_id, key, message_id[:250]),
                 )
 
-            def forget() -> None:
+            def mark_accepted() -> None:
                 db.execute(
-                    "DELETE FROM notifications_outboxhandoff WHERE outbox_id = %s AND attempt_key = %s",
+                    f"UPDATE {_TABLE} SET accepted_at = now() WHERE outbox_id = %s AND attempt_key = %s",
                     (outbox_id, key),
                 )
 
             try:
-                sent = self._send_marking(mark_handed)
+                sent = self._send_marking(mark_handed, mark_accepted)
             except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused):
-                forget()  # the server answered: it did not take the mail
+                # The server answered: it did not take the mail.
+                db.execute(
+                    f"DELETE FROM {_TABLE} WHERE outbox_id = %s AND attempt_key = %s", (outbox_id, key)
+                )
                 raise
         # Once SENT is committed the record has done its work.
         transaction.on_commit(lambda: _forget_after_commit(outbox_id, key))
         return sent
 
-    def _send_marking(self, mark_handed) -> int:
+    def _send_marking(self, mark_handed, mark_accepted) -> int:
         backend = get_connection()
         if not isinstance(backend, SmtpBackend):
             mark_handed()
-            return backend.send_messages([self])
-        # Django's SMTP backend, step by step, so that the record goes right before DATA.
+            sent = backend.send_messages([self])
+            mark_accepted()
+            return sent
+        # Django's SMTP backend, step by step, so that the records frame the DATA command.
         backend.open()
         try:
             smtp = backend.connection
@@ -265,6 +276,7 @@ class OutboxEmail(EmailMultiAlternatives):
             if code != 250:
                 smtp.rset()
                 raise smtplib.SMTPDataError(code, reply)
+            mark_accepted()
             return 1
         finally:
             backend.close()

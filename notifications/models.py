@@ -132,15 +132,17 @@ class InboundMail(models.Model):
 
 
 class OutboxHandoff(models.Model):
-    """The record "this attempt is being handed to the SMTP server", written and committed by a
-    connection of its own right before the DATA command (notifications.mail), so it
-    survives a worker that dies before the outbox row is marked SENT. An attempt that finds
-    its own record did not learn whether the server took the mail, and is not made again
-    (docs/notifications.md). No foreign key: the row is locked by the sending transaction."""
+    """One attempt's handoff to the SMTP server, written by a connection of its own so that
+    it outlives the worker (notifications.mail): `handed_at` right before the DATA command,
+    `accepted_at` the moment the server answers 250. A replayed attempt that finds
+    `accepted_at` is not sent again (docs/notifications.md). Deleted once the outbox row is
+    SENT. No foreign key: the outbox row is locked by the sending transaction."""
 
     outbox_id = models.BigIntegerField()
     attempt_key = models.CharField(max_length=64)
+    message_id = models.CharField(_("Message-ID"), max_length=250, blank=True)
     handed_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("mail handed to the SMTP server")
