@@ -104,6 +104,12 @@ def _remember(sender, request, user, **kwargs):
             hole = next((i for i, e in enumerate(entries) if e is None), 0)
             entries.pop(hole)
     request.session[SESSION_ACCOUNTS] = entries
+    if before and any(before) and getattr(request, "_portal_csrf_before", None):
+        # Adding an account to a signed-in browser: `login()` rotated the CSRF token, which
+        # would refuse the next form posted from the tabs already open. Those tabs belong to
+        # this same signed-in browser, so they keep their token (the first sign-in still rotates).
+        request.META["CSRF_COOKIE"] = request._portal_csrf_before
+        request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
     request._portal_accounts_before = entries
 
 
@@ -156,6 +162,7 @@ class MultiAccountMiddleware:
         request.account_index = None
         self._adopt_session_user(request)
         request._portal_accounts_before = _entries(request.session)
+        request._portal_csrf_before = request.META.get("CSRF_COOKIE")
         users = account_slots(request)
         if match:
             index = int(match.group("index"))

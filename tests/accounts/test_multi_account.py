@@ -176,3 +176,40 @@ def test_the_owner_ends_a_session_of_another_browser(w, client, django_user_mode
     assert response.status_code == 302
     assert client.get("/cases/").status_code == 200  # this browser stays
     assert other.get("/cases/")["Location"].startswith("/accounts/login/")
+
+
+def test_a_form_open_in_the_first_tab_still_posts_after_another_account_signs_in(db):
+    from django.test import Client
+
+    User.objects.filter(email__startswith="alex@").update(language="en")
+    browser = Client(enforce_csrf_checks=True)
+
+    def token_of(page) -> str:
+        return page.content.decode().split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
+
+    login = browser.get("/accounts/login/")
+    response = browser.post(
+        "/accounts/login/",
+        {
+            "login": "alex@reseller.example.com",
+            "password": DEMO_PASSWORD,
+            "csrfmiddlewaretoken": token_of(login),
+        },
+    )
+    assert response.status_code == 302
+    first_tab_token = token_of(browser.get("/"))  # tab A, a form on its page
+    second_tab = browser.get("/accounts/login/")  # tab B adds an account
+    response = browser.post(
+        "/accounts/login/",
+        {
+            "login": "alex@reseller2.example.com",
+            "password": DEMO_PASSWORD,
+            "csrfmiddlewaretoken": token_of(second_tab),
+        },
+    )
+    assert response.status_code == 302 and response["Location"].startswith("/u/1/")
+    response = browser.post(
+        "/language/", {"language": "en", "next": "/", "csrfmiddlewaretoken": first_tab_token}
+    )
+    assert response.status_code == 302
+    assert active_domain(browser.get("/")) == "reseller.example.com"
