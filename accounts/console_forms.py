@@ -165,6 +165,10 @@ class NotificationAddressForm(forms.Form):
     )
 
 
+class SignInAddressForm(forms.Form):
+    email = forms.EmailField(label=_("Sign-in address"), max_length=254)
+
+
 class RoleAssignForm(forms.Form):
     role = forms.ModelChoiceField(label=_("Role"), queryset=AdminRole.objects.none())
 

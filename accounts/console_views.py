@@ -32,6 +32,7 @@ from accounts.console_forms import (
     RoleForm,
     RoleHolderAddForm,
     RoleRemoveForm,
+    SignInAddressForm,
     UserCreateForm,
 )
 from accounts.models import AdminRole, Domain, Privilege
@@ -218,6 +219,9 @@ def user_detail(request, user_id: int):
     can_manage_roles = user_has_privilege(admin, Privilege.MANAGE_ROLES)
     roles = role_visible_to(admin).order_by("-builtin", "name")
     notification_form = NotificationAddressForm(initial={"notification_email": account.notification_email})
+    # Sign-in addresses are the super admins' to change (SPEC §8), never the user's own.
+    is_super_admin = user_is_super_admin(admin)
+    sign_in_form = SignInAddressForm(initial={"email": account.email})
     assign_form = RoleAssignForm(roles=roles)
     remove_form = RoleRemoveForm()
     status_error = None
@@ -242,6 +246,15 @@ def user_detail(request, user_id: int):
                     "A confirmation mail went to %(pending)s. Notifications for %(email)s go there once it "
                     "is confirmed; until then they still go to %(address)s."
                 )
+        elif action == "sign_in_address" and is_super_admin:
+            sign_in_form = SignInAddressForm(request.POST)
+            status = form_apply(
+                sign_in_form,
+                lambda data: services.user_sign_in_address_set(
+                    actor=admin, user=account, address=data["email"]
+                ),
+            )
+            success = _("The account now signs in as %(email)s.")
         elif action in {"suspend", "reactivate"}:
             service = services.user_suspend if action == "suspend" else services.user_reactivate
             status_form = ActionForm({})
@@ -274,7 +287,7 @@ def user_detail(request, user_id: int):
             status, success = 400, ""
             messages.error(request, _("Unknown action."))
         if status is None:
-            account.refresh_from_db(fields=["notification_email"])
+            account.refresh_from_db(fields=["notification_email", "email"])
             messages.success(
                 request,
                 success
@@ -295,6 +308,7 @@ def user_detail(request, user_id: int):
             "account": account,
             "is_self": account.pk == admin.pk,
             "notification_form": notification_form,
+            "sign_in_form": sign_in_form if is_super_admin else None,
             "assign_form": assign_form,
             "remove_form": remove_form,
             "status_error": status_error,

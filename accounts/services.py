@@ -376,6 +376,48 @@ def user_reactivate(*, actor: User, user: User) -> User:
 NOTIFICATION_EMAIL_MAX = User._meta.get_field("notification_email").max_length
 
 
+@transaction.atomic
+def user_sign_in_address_set(*, actor: User, user: User, address: str) -> User:
+    """A super admin changes the sign-in address of an account of their domain (SPEC §8:
+    nobody changes their own). The address stays in the domain, is unique, and a super
+    admin's is never @gmail.com (R8). The old and new addresses are told."""
+    _require_super_admin(actor)
+    user = _user_of_actor(actor, user)
+    address = _clean_notification_address(address)
+    if not address:
+        raise InvalidInput(_("Enter a valid email address."))
+    if email_is_consumer(address) and user_is_super_admin(user):
+        raise InvalidInput(_("A @gmail.com account can never be a super admin."))
+    if address.rsplit("@", 1)[-1] != user.domain.name:
+        raise InvalidInput(_("The address must end in @%(domain)s.") % {"domain": user.domain.name})
+    if address == user.email:
+        return user
+    if User.objects.filter(email=address).exists():
+        raise InvalidInput(_("An account with this address already exists."))
+    previous = user.email
+    user.email = address
+    user.save(update_fields=["email"])
+    EmailAddress.objects.filter(user=user).delete()
+    EmailAddress.objects.create(user=user, email=address, verified=True, primary=True)
+    transaction.on_commit(lambda: _mail_sign_in_address_changed(user.pk, previous, actor.email))
+    logger.info("sign-in address changed", extra={"user_id": user.pk, "actor_id": actor.pk})
+    return user
+
+
+def _mail_sign_in_address_changed(user_id: int, previous: str, actor_email: str) -> None:
+    user = User.objects.get(pk=user_id)
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        body = _(
+            "%(actor)s changed the sign-in address of your support portal account from %(old)s to %(new)s."
+        ) % {
+            "actor": actor_email,
+            "old": previous,
+            "new": user.email,
+        }
+        recipients = sorted({previous, user.email, user.mail_address})
+        _send(_("Your sign-in address"), body, recipients, what="sign-in address notice", user_id=user_id)
+
+
 NOTIFICATION_CONFIRM_SALT = "accounts.notification-address"
 NOTIFICATION_CONFIRM_MAX_AGE = 3 * 24 * 3600
 

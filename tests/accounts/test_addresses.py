@@ -101,3 +101,43 @@ def test_operators_cannot_give_a_super_admin_a_gmail_sign_in_address(w, admin_cl
     response = admin_client.post(f"/django-admin/accounts/user/{admin.pk}/change/", data)
     assert response.status_code == 200 and "never be a super admin" in response.content.decode()
     assert User.objects.get(pk=admin.pk).email == "admin@acme.example"
+
+
+def test_a_super_admin_changes_a_sign_in_address_in_the_console(
+    w, signed_in, django_capture_on_commit_callbacks
+):
+    client, agent = signed_in(w.admin), w.agent
+    assert "Change sign-in address" in client.get(user_url(agent)).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            user_url(agent), {"action": "sign_in_address", "email": "Agent.New@reseller.example.com"}
+        )
+    assert response.status_code == 302
+    agent = User.objects.get(pk=agent.pk)
+    assert agent.email == "agent.new@reseller.example.com"
+    assert any("agent@reseller.example.com" in m.to for m in mail.outbox)  # the old address is told
+    # Outside the domain, or taken: refused at the field.
+    for address in ("agent@gmail.com", "admin@reseller.example.com"):
+        response = client.post(user_url(agent), {"action": "sign_in_address", "email": address})
+        assert response.status_code == 400
+    assert User.objects.get(pk=agent.pk).email == "agent.new@reseller.example.com"
+
+
+def test_a_user_manager_who_is_not_super_admin_cannot_change_sign_in_addresses(w, signed_in, give_role):
+    manager = w.nobody
+    give_role(manager, Privilege.MANAGE_USERS)
+    client = signed_in(manager)
+    assert "Change sign-in address" not in client.get(user_url(w.agent)).content.decode()
+    response = client.post(
+        user_url(w.agent), {"action": "sign_in_address", "email": "x@reseller.example.com"}
+    )
+    assert response.status_code == 400
+    assert User.objects.get(pk=w.agent.pk).email == "agent@reseller.example.com"
+
+
+def test_the_gmail_rule_holds_for_a_super_admins_sign_in_address(w):
+    from accounts.services import user_sign_in_address_set
+    from portal.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="gmail"):
+        user_sign_in_address_set(actor=w.acme_admin, user=w.acme_admin, address="boss@gmail.com")
