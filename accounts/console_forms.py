@@ -160,7 +160,8 @@ class NotificationAddressForm(forms.Form):
         max_length=254,
         help_text=_(
             "For a Cloud Identity account, the person's Google Workspace address. Leave empty to "
-            "use the account's own address."
+            "use the account's own address. An address outside the domain takes effect once its "
+            "owner confirms it from the mail sent there."
         ),
     )
 
