@@ -29,12 +29,16 @@ def production_settings(**env) -> dict:
     code = (
         "import json, django; from django.conf import settings as s; "
         "print(json.dumps({k: getattr(s, k) for k in ('SESSION_COOKIE_NAME', 'CSRF_COOKIE_NAME', "
-        "'SECURE_PROXY_SSL_HEADER', 'MFA_REQUIRED', 'TRUSTED_PROXY_COUNT')}))"
+        "'SECURE_PROXY_SSL_HEADER', 'MFA_REQUIRED', 'TRUSTED_PROXY_COUNT')} | {'CACHE': s.CACHES['default']['BACKEND']}))"
     )
     environ = {
         **{k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
         "DJANGO_SETTINGS_MODULE": "portal.settings.production",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/portal",
+        "REDIS_URL": "redis://127.0.0.1:6379/15",
+        "DJANGO_ALLOWED_HOSTS": "portal.example",
+        "SITE_URL": "https://portal.example",
         **env,
     }
     result = subprocess.run(
@@ -50,6 +54,7 @@ def test_production_uses_host_cookies_requires_mfa_and_trusts_no_proxy_header_by
     assert values["CSRF_COOKIE_NAME"] == "__Host-csrftoken"
     assert values["SECURE_PROXY_SSL_HEADER"] is None
     assert values["MFA_REQUIRED"] is True
+    assert values["CACHE"] == "portal.cache.FailSafeRedisCache"
 
 
 def test_behind_a_configured_proxy_x_forwarded_proto_is_trusted():

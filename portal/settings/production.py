@@ -71,6 +71,9 @@ LOGGING["handlers"]["console"]["formatter"] = "json" if LOG_JSON else "plain"  #
 
 # --------------------------------------------------------------------------- hardening (issue 16)
 MFA_REQUIRED = env_bool("MFA_REQUIRED", True)
+# The cache fails safe (portal/cache.py): a Redis outage is logged, never a 500 at sign-in.
+CACHES["default"]["BACKEND"] = "portal.cache.FailSafeRedisCache"
+CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 1}
 # Cookies bound to this exact host over HTTPS (no Domain, Path=/): a sibling subdomain
 # cannot set or overwrite them. A plain-http demo (DJANGO_SECURE_COOKIES=false) keeps the plain names.
 if SESSION_COOKIE_SECURE:
