@@ -10,7 +10,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.dispatch import receiver
 from django.http import HttpResponseRedirect
+from django.utils import translation
+from django.utils.translation import gettext as _
 
+from accounts.models import User
 from accounts.multi_account import account_password_changed, slot_of, with_slot_prefix
 
 logger = logging.getLogger(__name__)
@@ -50,10 +53,23 @@ def _account_delay(failures: int) -> float:
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    """Accounts are made by super admins and by `seed_demo`; nobody signs themselves up."""
+    """Accounts are made by super admins and by `seed_demo`; nobody signs themselves up.
+    allauth's mails (password reset and the like) carry the product's name, never the host
+    name, and speak the language of the account they are about (issue 12)."""
 
     def is_open_for_signup(self, request) -> bool:
         return False
+
+    def format_email_subject(self, subject: str) -> str:
+        return _("[%(product)s] %(subject)s") % {"product": _("Reseller Support Portal"), "subject": subject}
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        user = context.get("user")
+        if not isinstance(user, User):
+            user = User.objects.filter(email=(email or "").strip().lower()).first()
+        language = user.language if user is not None else translation.get_language()
+        with translation.override(language):
+            super().send_mail(template_prefix, email, context)
 
     def get_client_ip(self, request) -> str:
         return client_ip(request)
