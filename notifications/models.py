@@ -28,6 +28,8 @@ class Notice(models.TextChoices):
     ESCALATED = "escalated", _("Case escalated")
     REMINDER = "reminder", _("Reminder before automatic closing")
     BREACH = "breach", _("First-response target missed")
+    # Not about a case: a background job (a large export) is ready (notifications.job_mail).
+    JOB_READY = "job_ready", _("Export ready")
 
 
 class OutboxMessage(models.Model):
@@ -41,9 +43,15 @@ class OutboxMessage(models.Model):
         CREATOR = "creator", _("filed the case")
         CONTACT = "contact", _("is the case contact")
         SUBSCRIBER = "subscriber", _("the case is shared with this address")
+        REQUESTER = "requester", _("asked for the export")
 
-    event = models.ForeignKey(CaseEvent, on_delete=models.PROTECT, related_name="+")
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
+    # A mail about a case names its event and case; a mail about a background job (its
+    # file is ready) names the job instead.
+    event = models.ForeignKey(CaseEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    job = models.ForeignKey(
+        "jobs.Job", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("job")
+    )
     notice = models.CharField(_("mail"), max_length=16, choices=Notice.choices)
     recipient_email = models.EmailField(_("to"))
     # Set for a portal user (creator, contact with an account): they get mail only while
@@ -73,6 +81,12 @@ class OutboxMessage(models.Model):
         constraints = [
             # One mail per (event, recipient), whatever happens to the tasks.
             models.UniqueConstraint(fields=["event", "recipient_email"], name="outbox_once_per_recipient"),
+            models.UniqueConstraint(fields=["job", "recipient_email"], name="outbox_job_once_per_recipient"),
+            models.CheckConstraint(
+                condition=Q(job__isnull=True, event__isnull=False, case__isnull=False)
+                | Q(job__isnull=False, event__isnull=True, case__isnull=True),
+                name="outbox_about_a_case_or_a_job",
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=["PENDING", "SENT", "FAILED", "SKIPPED"]), name="outbox_status_valid"
             ),

@@ -29,6 +29,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from accounts.models import Domain
 from cases.models import CaseEvent
 from notifications.addresses import new_message_id, thread_id
+from notifications.job_mail import job_mail_allowed, render_job_message
 from notifications.mail import render_message
 from notifications.models import Notice, OutboxMessage
 from notifications.selectors import notification_recipients, outbox_due_for_sweep, recipient_allowed
@@ -221,9 +222,13 @@ def outbox_deliver(*, message_id: int) -> Delivery:
         if row.next_attempt_at > now:
             # A duplicate arriving before the backoff is over; the scheduled retry or the sweep sends it.
             return Delivery("NOT_DUE")
-        if not recipient_allowed(
-            case_id=row.case_id, address=row.recipient_email, user=row.recipient_user, reason=row.reason
-        ):
+        if row.job_id is not None:
+            allowed = job_mail_allowed(row)
+        else:
+            allowed = recipient_allowed(
+                case_id=row.case_id, address=row.recipient_email, user=row.recipient_user, reason=row.reason
+            )
+        if not allowed:
             row.status = Status.SKIPPED
             row.last_error = "The recipient may no longer receive mail about this case."
             row.save(update_fields=["status", "last_error"])
@@ -233,7 +238,7 @@ def outbox_deliver(*, message_id: int) -> Delivery:
             return Delivery(Status.SKIPPED)
         row.attempts += 1
         try:
-            message = render_message(row)
+            message = render_job_message(row) if row.job_id is not None else render_message(row)
         except Exception as error:
             logger.exception("Outbox message %s could not be rendered.", row.pk)
             return _failed(row, error, now=now, permanent=True)
