@@ -200,3 +200,18 @@ def test_a_running_job_without_signs_of_life_is_failed_by_the_cleanup(w, setting
     assert jobs_cleanup_run()["failed"] == 1
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED and job.message and not job.file_name
+
+
+def test_the_api_docs_page_says_lists_are_paged_never_cut(w, signed_in):
+    for language, words in (("en", "A list is never cut"), ("ko", "목록은 절대 잘리지 않습니다")):
+        page = signed_in(w.agent, language=language).get("/api/").content.decode()
+        assert 'id="never-cut"' in page and words in page, language
+
+
+def test_the_progress_fragment_costs_a_fixed_number_of_queries(
+    w, signed_in, django_assert_max_num_queries, small_threshold, django_capture_on_commit_callbacks
+):
+    client = signed_in(w.agent)
+    job, _ = start_export(client, "", django_capture_on_commit_callbacks)
+    with django_assert_max_num_queries(5):  # the session and account (as every page), then the job
+        assert client.get(reverse("jobs:progress", args=[job.pk])).status_code == 200
