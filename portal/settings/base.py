@@ -207,7 +207,7 @@ API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 600)
 # streaming from the request: decided with a count bounded at this many rows. 20,000
 # rows stream in about 2 s, far within the web worker's timeout (docs/deployment.md).
 EXPORT_STREAM_MAX_ROWS = env_int("EXPORT_STREAM_MAX_ROWS", 20_000)
-EXPORT_CHUNK_ROWS = 5000  # rows per fetch from the server-side cursor
+EXPORT_CHUNK_ROWS = env_int("EXPORT_CHUNK_ROWS", 5000)  # rows per fetch from the server-side cursor
 EXPORT_MAX_ROWS_PER_SECOND = env_int("EXPORT_MAX_ROWS_PER_SECOND", 0)  # 0: as fast as it goes
 JOB_FILE_SECONDS = env_int("JOB_FILE_SECONDS", 24 * 3600)  # a job's file is deleted after a day
 JOB_PROGRESS_SECONDS = 0.5  # how often a running job writes its progress

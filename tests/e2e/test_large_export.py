@@ -25,7 +25,7 @@ pytestmark = pytest.mark.e2e
 
 def test_a_large_export_shows_its_progress_and_downloads_when_ready(page, start_worker, settings, tmp_path):  # noqa: F811
     settings.EXPORT_STREAM_MAX_ROWS = 5
-    start_worker(MEDIA_ROOT=str(settings.MEDIA_ROOT), EXPORT_MAX_ROWS_PER_SECOND="8")
+    start_worker(MEDIA_ROOT=str(settings.MEDIA_ROOT), EXPORT_MAX_ROWS_PER_SECOND="8", EXPORT_CHUNK_ROWS="4")
     User.objects.filter(email="agent@reseller.example.com").update(language="en", time_zone="Asia/Seoul")
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill("agent@reseller.example.com")

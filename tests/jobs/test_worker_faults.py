@@ -20,6 +20,7 @@ def export_worker_env(settings):
     return {
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),  # the worker saves where the pages read
         "EXPORT_MAX_ROWS_PER_SECOND": "10",  # slow enough to be killed midway
+        "EXPORT_CHUNK_ROWS": "5",  # progress after every five rows
     }
 
 
