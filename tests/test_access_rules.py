@@ -264,7 +264,7 @@ class TestR9SameAnswerForMissingAndForbidden:
         assert not attachment_visible_to(w.agent).filter(case=case).exists()
 
 
-GATED_MODELS = {"Case", "Comment", "Attachment", "Customer", "CaseEvent", "CaseSubscriber"}
+GATED_MODELS = {"Case", "Comment", "Attachment", "Customer", "CaseEvent", "CaseSubscriber", "Job"}
 # Reads live in *selectors.py, writes in *services.py; models, the Django admin and the
 # demo loader are operator-side.
 GATE_EXEMPT_SUFFIXES = (
