@@ -144,8 +144,10 @@ def export_lines(chunks: Iterable[list[tuple]], *, zone: zoneinfo.ZoneInfo, lang
     states = {value: str(label) for value, label in Case.State.choices}
     priorities = {value: str(label) for value, label in Case.Priority.choices}
     channels = {value: str(label) for value, label in Case.Channel.choices}
-    name_field = "display_name_ko" if language == "ko" else "display_name"
-    categories = {pk: _csv_safe(name) for pk, name in Classification.objects.values_list("pk", name_field)}
+    categories = {
+        pk: _csv_safe(korean if language == "ko" and korean else english)
+        for pk, english, korean in Classification.objects.values_list("pk", "display_name", "display_name_ko")
+    }
     domains = _DomainNames()
     yes, no = _("Yes"), _("No")
     writerow = csv.writer(_Line()).writerow
