@@ -60,13 +60,12 @@ LOCAL_APPS = [
     "cases",
     "jobs",
     "notifications",
-    "bench",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
+# Development-only apps and middleware (the benchmark's) are added by local.py, test.py and
+# bench.py, never here: production runs without them.
 MIDDLEWARE = [
-    # First, so that it times the whole stack; inactive unless PORTAL_SERVER_TIMING=1 (benchmark).
-    "portal.timing.ServerTimingMiddleware",
     "portal.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
