@@ -14,6 +14,7 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
+import kombu.pools
 import pytest
 from aiosmtpd.controller import Controller
 from django.db import connection
@@ -166,6 +167,9 @@ def _reset_broker_pools(app) -> None:
     app._pool = None
     with contextlib.suppress(AttributeError, KeyError):
         app.__dict__["amqp"]._producer_pool = None
+    # kombu keeps its pools in a registry of its own too: without this, a later test that
+    # sends in-process finds the pool just closed ("Acquire on closed pool").
+    kombu.pools.reset()
 
 
 @pytest.fixture
