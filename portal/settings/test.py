@@ -34,6 +34,8 @@ STORAGES = {
 }
 CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_ALWAYS_EAGER = True
+# Tasks run in-process here, so mail leaves at once; the coalescing tests set a window.
+NOTIFICATION_COALESCE_SECONDS = 0
 # Serve static files straight from the app folders; no collectstatic needed here.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("cases", "0005_case_state_count_indexes"),
         ("jobs", "0001_i19_jobs"),
-        ("notifications", "0001_initial"),
+        ("notifications", "0002_i13m_coalescing_support_mail_job_runs"),
     ]
 
     operations = [
@@ -93,6 +93,7 @@ class Migration(migrations.Migration):
                     ("escalated", "Case escalated"),
                     ("reminder", "Reminder before automatic closing"),
                     ("breach", "First-response target missed"),
+                    ("customer_reply", "Customer replied"),
                     ("job_ready", "Export ready"),
                 ],
                 max_length=16,
@@ -107,6 +108,8 @@ class Migration(migrations.Migration):
                     ("creator", "filed the case"),
                     ("contact", "is the case contact"),
                     ("subscriber", "the case is shared with this address"),
+                    ("assignee", "is assigned to the case"),
+                    ("support", "receives escalations of unassigned cases"),
                     ("requester", "asked for the export"),
                 ],
                 max_length=12,
