@@ -348,3 +348,43 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on case {self.case_id}"
+
+
+class CaseRollup(models.Model):
+    """Running counts of cases for the dashboard, kept by a PostgreSQL trigger on
+    cases_case in the same transaction as every change (cases/rollups.py), so the
+    dashboard sums a few thousand rows instead of counting a domain's cases. One row per
+    (kind, customer, managing domain, day, state, priority); see `Kind`. Test cases are
+    not counted. Unused on the SQLite demo database (the dashboard counts cases there)."""
+
+    class Kind(models.TextChoices):
+        OPEN = "S", "open cases by state and severity"
+        OPEN_UNANSWERED = "U", "open, unanswered cases by severity and day filed"
+        FILED = "C", "cases by day filed"
+        CLOSED = "X", "closed cases by day closed"
+        UNANSWERED = "N", "unanswered cases by day filed"
+        ANSWERED_LATE = "L", "cases first answered after their target, by day filed"
+
+    kind = models.CharField(max_length=1, choices=Kind.choices)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    managing_domain = models.ForeignKey(Domain, on_delete=models.CASCADE, null=True, related_name="+")
+    day = models.DateField(null=True)  # UTC
+    state = models.CharField(max_length=32, blank=True)
+    priority = models.CharField(max_length=2, blank=True)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "customer", "managing_domain", "day", "state", "priority"],
+                name="case_rollup_key",
+                nulls_distinct=False,
+            )
+        ]
+        indexes = [
+            models.Index(fields=["managing_domain", "kind", "day"], name="case_rollup_domain_idx"),
+            models.Index(fields=["kind", "day"], name="case_rollup_kind_day_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.customer_id}/{self.managing_domain_id} {self.day} {self.state} {self.priority}: {self.n}"

@@ -29,7 +29,7 @@ from django.utils import timezone
 from accounts.models import Domain, Privilege, User
 from accounts.selectors import user_has_privilege
 from cases.lifecycle import FIRST_RESPONSE_HOURS
-from cases.models import Attachment, Case, Comment
+from cases.models import Attachment, Case, CaseRollup, Comment
 from customers.models import AccessGrant, Relationship
 from customers.selectors import relationship_active_for, reseller_can_use_portal
 
@@ -81,6 +81,52 @@ def case_visible_to(user: User) -> QuerySet[Case]:
         Exists(consent),
         Exists(active),
         Q(managing_domain_id=domain_id) | Exists(partnership_covers_case),
+    )
+
+
+@dataclass(frozen=True)
+class RollupScope:
+    rows: QuerySet[CaseRollup]  # the rollup rows the user may count
+    covered: QuerySet[Case]  # the visible cases those rows count
+    leftover: QuerySet[Case]  # the visible cases they do not count
+
+
+def case_rollup_visible_to(user: User) -> RollupScope:
+    """The dashboard's rollup rows a user may count, the cases they count, and the visible
+    cases they do not count (counted directly). `covered` and `leftover` split
+    `case_visible_to(user)` exactly (a property-based test checks the dashboard's sums):
+
+    - support engineers: every row; nothing left over;
+    - customer users: the rows of their own customer while it has portal access (R6);
+    - reseller users with case access, domain D: the rows of cases D managed, for the
+      customers whose consent is on for D and which have an active relationship with D
+      (R3, R4). Cases D sees as a support partner (R5) depend on when the partnership
+      began, which the rollup does not know: they are the leftover, a few customers'
+      cases, counted from `case_visible_to` itself.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return RollupScope(CaseRollup.objects.none(), Case.objects.none(), Case.objects.none())
+    kind = user.domain.kind
+    if kind == Domain.Kind.SUPPORT:
+        return RollupScope(CaseRollup.objects.all(), case_visible_to(user), Case.objects.none())
+    if kind == Domain.Kind.CUSTOMER:
+        rows = CaseRollup.objects.filter(
+            customer__primary_domain_id=user.domain_id, customer__portal_access=True
+        )
+        return RollupScope(rows, case_visible_to(user), Case.objects.none())
+    if not reseller_can_access_cases(user):
+        return RollupScope(CaseRollup.objects.none(), Case.objects.none(), Case.objects.none())
+    domain_id = user.domain_id
+    active = relationship_active_for(domain_id=domain_id).filter(customer_id=OuterRef("customer_id"))
+    consent = AccessGrant.objects.filter(
+        reseller_domain_id=domain_id, customer_id=OuterRef("customer_id"), support_cases=True
+    )
+    rows = CaseRollup.objects.filter(Exists(consent), Exists(active), managing_domain_id=domain_id)
+    visible = case_visible_to(user)
+    return RollupScope(
+        rows,
+        visible.filter(managing_domain_id=domain_id),
+        visible.exclude(managing_domain_id=domain_id),
     )
 
 
