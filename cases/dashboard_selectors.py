@@ -184,14 +184,16 @@ def dashboard_for(user: User, *, now: datetime) -> Dashboard:
     cutoff_day = (now - MAX_TARGET).astimezone(UTC).date()
     cutoff = datetime.combine(cutoff_day, time.min, tzinfo=UTC)
     scope = case_rollup_visible_to(user)
-    summed = (
-        scope.rows.filter(
-            Q(kind__in=[CaseRollup.Kind.OPEN, CaseRollup.Kind.OPEN_UNANSWERED]) | Q(day__gte=start_day)
-        )
+    in_view = Q(kind__in=[CaseRollup.Kind.OPEN, CaseRollup.Kind.OPEN_UNANSWERED]) | Q(day__gte=start_day)
+    summed = [
+        row
+        for rows in (scope.rows, scope.minus)
+        if rows is not None
+        for row in rows.filter(in_view)
         .order_by()
         .values_list("kind", "day", "state", "priority")
-        .annotate(total=Sum("n"))
-    )
+        .annotate(total=Sum("signed"))
+    ]
     for kind, day, state, priority, total in summed:
         if kind == CaseRollup.Kind.OPEN:
             counts["by_state"][state] += total

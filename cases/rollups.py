@@ -12,9 +12,12 @@ periodic jobs, the API, a QuerySet.update). What a case counts for is
 - N  unanswered, any state: (day filed)
 - L  first answered after its first-response target: (day filed)
 
-Days are UTC. Test cases count for nothing. Visibility is not in the rollup: each row
-carries the customer and the managing domain, and the dashboard applies the visibility
-rules of `case_visible_to` to those (cases.selectors.case_rollup_visible_to).
+Days are UTC. Test cases count for nothing. Every fact is counted twice: per customer and
+managing domain, and per managing domain alone (customer NULL). Visibility is not in the
+rollup: the dashboard applies the rules of `case_visible_to` to the customer and the
+managing domain of the rows (cases.selectors.case_rollup_visible_to): support sums the
+domain rows, a customer user their customer's rows, a reseller its domain's rows minus the
+rows of the few customers it may not see now (consent off, relationship ended).
 
 The bulk loader of the benchmark disables user triggers and calls
 `rollup_rebuild_sql()` after loading."""
@@ -61,11 +64,14 @@ def rollup_functions_sql() -> str:
 
     CREATE OR REPLACE FUNCTION cases_case_rollup_apply(c cases_case, delta integer) RETURNS void AS $$
     BEGIN
+        -- Each fact twice: for the customer, and for the managing domain as a whole. Rows
+        -- in one order, so that two transactions never wait on each other crosswise.
         INSERT INTO cases_caserollup AS r (kind, customer_id, managing_domain_id, day, state, priority, n)
-        SELECT f.kind, c.customer_id, c.managing_domain_id, f.day, f.state, f.priority, delta
+        SELECT f.kind, who.customer_id, c.managing_domain_id, f.day, f.state, f.priority, delta
           FROM cases_case_rollup_facts(
                    c, (SELECT support_tier FROM customers_customer WHERE id = c.customer_id)) AS f
-         ORDER BY 1, 4, 5, 6
+         CROSS JOIN (VALUES (NULL::bigint), (c.customer_id)) AS who(customer_id)
+         ORDER BY 2 NULLS FIRST, 1, 4, 5, 6
         ON CONFLICT ON CONSTRAINT case_rollup_key DO UPDATE SET n = r.n + EXCLUDED.n;
     END;
     $$ LANGUAGE plpgsql;
@@ -119,7 +125,10 @@ def rollup_rebuild_sql() -> str:
       FROM cases_case c
       JOIN customers_customer cu ON cu.id = c.customer_id
      CROSS JOIN LATERAL cases_case_rollup_facts(c, cu.support_tier) AS f
-     GROUP BY 1, 2, 3, 4, 5, 6;
+     GROUP BY GROUPING SETS (
+        (f.kind, c.customer_id, c.managing_domain_id, f.day, f.state, f.priority),
+        (f.kind, c.managing_domain_id, f.day, f.state, f.priority)
+     );
     """
 
 
