@@ -32,6 +32,7 @@ from cases.lifecycle import FIRST_RESPONSE_HOURS
 from cases.models import Attachment, Case, CaseRollup, Comment
 from customers.models import AccessGrant, Customer, Relationship
 from customers.selectors import relationship_active_for, reseller_can_use_portal
+from portal.keyset import keyset_iter, keyset_rows
 
 
 def reseller_can_access_cases(user: User) -> bool:
@@ -293,42 +294,28 @@ def _decode_cursor(cursor: str) -> tuple[str, datetime, int] | None:
         return None
 
 
-def _older_than(when: datetime, pk: int) -> Q:
-    """(updated_at, id) < (when, pk). The redundant `updated_at <= when` is what lets
-    PostgreSQL start the index scan at the cursor instead of walking every newer row to
-    it (page 1,000 read 25,000 rows before; docs/performance.md)."""
-    return Q(updated_at__lte=when) & (Q(updated_at__lt=when) | Q(updated_at=when, id__lt=pk))
-
-
-def _newer_than(when: datetime, pk: int) -> Q:
-    """(updated_at, id) > (when, pk), index-friendly like `_older_than`."""
-    return Q(updated_at__gte=when) & (Q(updated_at__gt=when) | Q(updated_at=when, id__gt=pk))
-
-
 def case_page(queryset: QuerySet[Case], *, cursor: str | None, size: int) -> CasePage:
-    """One page of `queryset`, newest update first, by keyset (updated_at, id): page
-    1,000 costs what page 1 costs, and rows do not shift while new cases arrive. A
-    cursor that does not verify starts from the first page."""
+    """One page of `queryset`, newest update first, by keyset (updated_at, id) through the
+    portal's one paginator (portal.keyset): page 1,000 costs what page 1 costs, and rows
+    do not shift while new cases arrive. A cursor that does not verify starts from the
+    first page."""
     decoded = _decode_cursor(cursor) if cursor else None
     # The search vector (a kilobyte a case) is for the WHERE clause, never for showing.
     queryset = queryset.defer("search_vector")
-    newest_first = queryset.order_by("-updated_at", "-id")
     if decoded is None:
-        rows = list(newest_first[: size + 1])
-        has_more, rows = len(rows) > size, rows[:size]
+        rows, has_more = keyset_rows(queryset, field="updated_at", descending=True, size=size)
         return CasePage(rows, _encode_cursor(rows[-1], "next") if has_more else None, None)
     direction, when, pk = decoded
     if direction == "next":
-        rows = list(newest_first.filter(_older_than(when, pk))[: size + 1])
-        has_more, rows = len(rows) > size, rows[:size]
+        rows, has_more = keyset_rows(
+            queryset, field="updated_at", descending=True, size=size, after=(when, pk)
+        )
         return CasePage(
             rows,
             _encode_cursor(rows[-1], "next") if has_more and rows else None,
             _encode_cursor(rows[0], "previous") if rows else None,
         )
-    older_first = queryset.order_by("updated_at", "id")
-    rows = list(older_first.filter(_newer_than(when, pk))[: size + 1])
-    has_more, rows = len(rows) > size, rows[:size]
+    rows, has_more = keyset_rows(queryset, field="updated_at", descending=False, size=size, after=(when, pk))
     rows.reverse()
     return CasePage(
         rows,
@@ -338,19 +325,9 @@ def case_page(queryset: QuerySet[Case], *, cursor: str | None, size: int) -> Cas
 
 
 def case_iter_for_export(queryset: QuerySet[Case], *, chunk: int = 2000) -> Iterator[Case]:
-    """Every case of `queryset` in list order, fetched in keyset chunks so that memory
-    stays flat and no query uses OFFSET."""
-    ordered = queryset.defer("search_vector").order_by("-updated_at", "-id")
-    last: Case | None = None
-    while True:
-        batch_qs = ordered
-        if last is not None:
-            batch_qs = ordered.filter(_older_than(last.updated_at, last.pk))
-        batch = list(batch_qs[:chunk])
-        yield from batch
-        if len(batch) < chunk:
-            return
-        last = batch[-1]
+    """Every case of `queryset` in list order, through the same paginator in chunks, so
+    that memory stays flat and no query uses OFFSET."""
+    return keyset_iter(queryset.defer("search_vector"), field="updated_at", descending=True, chunk=chunk)
 
 
 @dataclass(frozen=True)
