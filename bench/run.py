@@ -830,7 +830,14 @@ def export_csv(client: Client, servers: Servers, targets: Targets, *, n: int, lo
         # The header leaves before the rows: time to the last byte is the client's.
         measurement.samples[-1:] = [response.seconds * 1000]
     large = f"/cases/export.csv?customer={targets.big_customer_id}"
-    large_response, large_rows, large_growth = _export_once(client, servers, large)
+    try:
+        large_response, large_rows, large_growth = _export_once(client, servers, large)
+    except (http.client.HTTPException, OSError) as error:  # e.g. the worker timed out mid-stream
+        measurement.note = (
+            f"the {targets.big_customer_id} customer's export broke off: {type(error).__name__}"
+        )
+        log(f"  ours  {measurement.label:38} {measurement.note}")
+        return measurement
     measurement.note = (
         f"{rows:,} rows; time to last byte (client side); worker memory growth while streaming: "
         f"{max(growths):.1f} MiB at most for {rows:,} rows, {large_growth:.1f} MiB for {large_rows:,} rows "
