@@ -143,6 +143,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     notification_email = models.EmailField(_("notification address"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("operator (Django admin)"), default=False)
+    # Support-organisation accounts only: a lead manages the team's canned replies.
+    is_support_lead = models.BooleanField(_("support lead"), default=False, db_default=False)
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()

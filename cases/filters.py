@@ -10,8 +10,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Language
 from cases.models import Case
-from cases.selectors import OPEN, case_keyword_filter
+from cases.selectors import OPEN, QueueFilters, case_keyword_filter
+from customers.models import SupportTier
 
 STATE_CHOICES = [(OPEN, _("Open (all but closed)")), *Case.State.choices]
 PRIORITY_CHOICES = [(p, p) for p in Case.Priority.values]
@@ -128,3 +130,115 @@ class CaseFilter(django_filters.FilterSet):
         if value is None:
             return queryset
         return queryset.filter(escalated_at__isnull=not value)
+
+
+# --------------------------------------------------------------------------- the support queue
+
+ASSIGNEE_SPECIAL = [("", _("Anyone")), ("me", _("Me")), ("nobody", _("Nobody (unassigned)"))]
+SORT_CHOICES = [
+    ("due", _("Reply due (soonest first)")),
+    ("-updated", _("Last update (newest first)")),
+    ("updated", _("Last update (oldest first)")),
+    ("-created", _("Filed (newest first)")),
+    ("created", _("Filed (oldest first)")),
+    ("priority", _("Severity (highest first)")),
+]
+
+
+class QueueFilterForm(forms.Form):
+    """The support queue's filters, all in the query string so that every view is a link
+    and can be saved: /support/?awaiting=support&priority=P1&assignee=me&sort=due."""
+
+    q = forms.CharField(
+        label=_("Keyword"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Title, description, messages or number")}
+        ),
+    )
+    awaiting = forms.ChoiceField(
+        label=_("Awaiting support"),
+        required=False,
+        choices=[("", _("Any")), ("support", _("Awaiting support"))],
+    )
+    state = forms.MultipleChoiceField(
+        label=_("Status"), required=False, choices=STATE_CHOICES, widget=InlineCheckboxes
+    )
+    priority = forms.MultipleChoiceField(
+        label=_("Severity"), required=False, choices=PRIORITY_CHOICES, widget=InlineCheckboxes
+    )
+    tier = forms.MultipleChoiceField(
+        label=_("Support tier"), required=False, choices=SupportTier.choices, widget=InlineCheckboxes
+    )
+    language = forms.MultipleChoiceField(
+        label=_("Language"), required=False, choices=Language.choices, widget=InlineCheckboxes
+    )
+    customer = forms.ModelChoiceField(
+        label=_("Customer"),
+        required=False,
+        queryset=None,
+        empty_label=_("All customers"),
+        widget=BoundedCustomerSelect,
+    )
+    domain = forms.ModelChoiceField(
+        label=_("Reseller domain"),
+        required=False,
+        queryset=None,
+        empty_label=_("All reseller domains"),
+        widget=BoundedCustomerSelect,
+    )
+    assignee = forms.ChoiceField(label=_("Assigned to"), required=False)
+    escalated = forms.ChoiceField(
+        label=_("Escalated"),
+        required=False,
+        choices=[("", _("Any")), ("true", _("Escalated")), ("false", _("Not escalated"))],
+    )
+    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES)
+
+    def __init__(self, *args, customers, domains, engineers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = customers
+        self.fields["domain"].queryset = domains
+        self.fields["assignee"].choices = ASSIGNEE_SPECIAL + [
+            (str(pk), name or email) for pk, name, email in engineers
+        ]
+
+    @staticmethod
+    def default_filters() -> QueueFilters:
+        return QueueFilters(states=(OPEN,))
+
+    def filters(self, *, default_open: bool) -> QueueFilters:
+        data = self.cleaned_data
+        states = tuple(data.get("state") or ())
+        if not states and default_open:
+            states = (OPEN,)
+        escalated = {"true": True, "false": False}.get(data.get("escalated") or "")
+        return QueueFilters(
+            states=states,
+            priorities=tuple(data.get("priority") or ()),
+            tiers=tuple(data.get("tier") or ()),
+            languages=tuple(data.get("language") or ()),
+            customer_id=data["customer"].pk if data.get("customer") else None,
+            domain_id=data["domain"].pk if data.get("domain") else None,
+            assignee=data.get("assignee") or "",
+            escalated=escalated,
+            awaiting_support=data.get("awaiting") == "support",
+            q=data.get("q") or "",
+        )
+
+
+class BulkForm(forms.Form):
+    action = forms.ChoiceField(
+        label=_("Action"),
+        choices=[
+            ("assign", _("Assign to")),
+            ("state", _("Set status")),
+            ("priority", _("Set severity")),
+            ("note", _("Add an internal note")),
+        ],
+    )
+    assignee = forms.CharField(required=False, max_length=20)
+    state = forms.ChoiceField(required=False, choices=[("", "—"), *Case.State.choices])
+    priority = forms.ChoiceField(required=False, choices=[("", "—"), *Case.Priority.choices])
+    note = forms.CharField(required=False, max_length=12_800, widget=forms.Textarea(attrs={"rows": 2}))

@@ -179,3 +179,35 @@ class ShareForm(forms.Form):
 
 class DeleteAttachmentForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500)
+
+
+class SupportUpdateForm(VersionedForm):
+    """The support engineer's one form on the case page: a reply or an internal note, the
+    status, the severity and the assignee, sent together."""
+
+    body = forms.CharField(
+        label=_("Reply to the customer"),
+        required=False,
+        max_length=COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    internal = forms.BooleanField(
+        label=_("Internal note (seen by the support team only; no mail)"), required=False
+    )
+    state = forms.ChoiceField(label=_("Status"), choices=Case.State.choices)
+    priority = forms.ChoiceField(label=_("Severity"), choices=Case.Priority.choices)
+    assignee = forms.ChoiceField(label=_("Assigned to"), required=False)
+
+    def __init__(self, *args, case: Case, states, engineers, **kwargs):
+        initial = kwargs.setdefault("initial", {})
+        initial.setdefault("version", case.version)
+        initial.setdefault("state", case.state)  # the current state, never the first option
+        initial.setdefault("priority", case.priority)
+        initial.setdefault("assignee", str(case.assignee_id or ""))
+        super().__init__(*args, **kwargs)
+        self.fields["state"].choices = [(case.state, Case.State(case.state).label)] + [
+            (state, Case.State(state).label) for state in states if state != case.state
+        ]
+        self.fields["assignee"].choices = [("", _("Nobody (unassigned)"))] + [
+            (str(pk), name or email) for pk, name, email in engineers
+        ]

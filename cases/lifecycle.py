@@ -1,6 +1,7 @@
 """The case lifecycle, declared once: the transition table, who may take each step, the
 reopen window and the first-response targets. `cases.services` enforces it."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -72,3 +73,38 @@ FIRST_RESPONSE_HOURS: dict[str, dict[str, float]] = {
 
 def first_response_due(*, created_at: datetime, tier: str, priority: str) -> datetime:
     return created_at + timedelta(hours=FIRST_RESPONSE_HOURS[tier][priority])
+
+
+def next_response_hours(*, tier: str, priority: str) -> float:
+    return settings.CASE_NEXT_RESPONSE_HOURS[tier][priority]
+
+
+@dataclass(frozen=True)
+class DueTimes:
+    first_response_due_at: datetime
+    next_response_due_at: datetime | None
+
+
+def case_due_times(
+    *,
+    state: str,
+    tier: str,
+    priority: str,
+    created_at: datetime,
+    first_response_at: datetime | None,
+    waiting_on: str,
+    waiting_since: datetime | None,
+) -> DueTimes:
+    """The response targets of a case, decided here alone (the services store them).
+
+    - first response: filing time + the first-response target (tier × severity);
+    - next response: only while support owes a reply on an open case — the first-response
+      target before the first reply, then the time the customer side replied (the first
+      unanswered reply) + the next-response target."""
+    first = first_response_due(created_at=created_at, tier=tier, priority=priority)
+    if state == State.CLOSED or waiting_on != "SUPPORT":
+        return DueTimes(first, None)
+    if first_response_at is None:
+        return DueTimes(first, first)
+    since = waiting_since or created_at
+    return DueTimes(first, since + timedelta(hours=next_response_hours(tier=tier, priority=priority)))

@@ -49,7 +49,14 @@ class Classification(models.Model):
         return self.display_name_ko if language == "ko" else self.display_name
 
 
+class WaitingOn(models.TextChoices):
+    SUPPORT = "SUPPORT", _("Support")
+    CUSTOMER = "CUSTOMER", _("Customer")
+
+
 class Case(models.Model):
+    WaitingOn = WaitingOn
+
     class State(models.TextChoices):
         NEW = "NEW", _("New")
         IN_PROGRESS_GOOGLE_SUPPORT = "IN_PROGRESS_GOOGLE_SUPPORT", _("In progress (support)")
@@ -102,6 +109,17 @@ class Case(models.Model):
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_cases"
     )
     first_response_at = models.DateTimeField(null=True, blank=True)
+    # Who owes the next reply and since when, and the targets that follow from it
+    # (`cases.lifecycle.case_due_times`): written by every service that changes the state,
+    # the severity or the tier, or adds a reply, so that the queue sorts and filters on
+    # indexed columns instead of computing targets for every row.
+    waiting_on = models.CharField(
+        max_length=8, choices=WaitingOn.choices, blank=True, default="", db_default=""
+    )
+    waiting_since = models.DateTimeField(null=True, blank=True)
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    # Set while support owes a reply (the first one included); NULL otherwise.
+    next_response_due_at = models.DateTimeField(null=True, blank=True)
     follow_up_of = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="follow_ups"
     )
@@ -119,6 +137,7 @@ class Case(models.Model):
     # by time at request time; these record that the job acted, so it acts once.
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
     first_response_breached_at = models.DateTimeField(null=True, blank=True)
+    next_response_breached_at = models.DateTimeField(null=True, blank=True)
     locked_at = models.DateTimeField(null=True, blank=True)
     # Title, description and every comment, kept by PostgreSQL triggers (migration 0003)
     # and indexed with GIN; unused (NULL) on the SQLite demo database.
@@ -208,6 +227,20 @@ class Case(models.Model):
                 include=["managing_domain", "created_at", "priority"],
                 name="case_customer_state_cover_idx",
             ),
+            # Lists filtered by state and severity, within one customer or one domain:
+            # already in list order, so a page reads 26 rows (docs/performance.md).
+            models.Index(
+                fields=["customer", "state", "priority", "-updated_at", "-id"],
+                name="case_customer_state_prio_idx",
+            ),
+            models.Index(
+                fields=["managing_domain", "state", "priority", "-updated_at", "-id"],
+                name="case_domain_state_prio_idx",
+            ),
+            # The dashboard's unanswered cases of the last two days (cases.dashboard_selectors).
+            models.Index(
+                fields=["created_at"], condition=Q(first_response_at__isnull=True), name="case_unanswered_idx"
+            ),
             # What the periodic jobs look for, kept small by their conditions.
             models.Index(
                 fields=["closed_at"],
@@ -219,6 +252,36 @@ class Case(models.Model):
                 condition=Q(first_response_at__isnull=True, first_response_breached_at__isnull=True)
                 & ~Q(state="CLOSED"),
                 name="case_awaiting_response_idx",
+            ),
+            # The support queue: what support owes, soonest target first ("awaiting support"
+            # and the default sort), and the next-response breach job.
+            models.Index(
+                fields=["next_response_due_at", "id"],
+                condition=Q(next_response_due_at__isnull=False),
+                name="case_next_response_due_idx",
+            ),
+            models.Index(
+                fields=["assignee", "next_response_due_at", "id"],
+                condition=Q(next_response_due_at__isnull=False),
+                name="case_assignee_due_idx",
+            ),
+            # The default queue order starts with what nobody has taken yet.
+            models.Index(
+                fields=["next_response_due_at", "id"],
+                condition=Q(next_response_due_at__isnull=False, assignee__isnull=True),
+                name="case_unassigned_due_idx",
+            ),
+            models.Index(
+                fields=["priority", "id"], condition=~Q(state="CLOSED"), name="case_open_priority_idx"
+            ),
+            # "Awaiting support, P1": what support owes on the chosen severity, by target.
+            models.Index(
+                fields=["priority", "next_response_due_at", "id"],
+                condition=Q(next_response_due_at__isnull=False),
+                name="case_priority_due_idx",
+            ),
+            models.Index(
+                fields=["-created_at", "-id"], condition=Q(is_test=False), name="case_queue_created_idx"
             ),
         ]
 
@@ -235,11 +298,16 @@ class Case(models.Model):
 
 
 class Comment(models.Model):
+    """A message on a case; an internal note when `internal` (R11: the support
+    organisation alone sees it, `cases.selectors.case_comments_for` is where that is
+    decided)."""
+
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="comments")
     author = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     # Who wrote it when there is no account (a subscriber replying by mail).
     author_email = models.EmailField(blank=True)
     from_support = models.BooleanField(default=False)
+    internal = models.BooleanField(default=False, db_default=False)
     body = models.TextField(max_length=COMMENT_MAX_LENGTH)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -252,6 +320,10 @@ class Comment(models.Model):
             ),
             models.CheckConstraint(
                 condition=GreaterThan(Length(Trim("body")), 0), name="comment_body_not_blank"
+            ),
+            # Only the support organisation writes internal notes.
+            models.CheckConstraint(
+                condition=Q(internal=False) | Q(from_support=True), name="comment_internal_from_support"
             ),
         ]
 
@@ -327,10 +399,13 @@ class CaseEvent(models.Model):
         SUBSCRIBER_ADDED = "SUBSCRIBER_ADDED", _("Shared with")
         SUBSCRIBER_REMOVED = "SUBSCRIBER_REMOVED", _("No longer shared with")
         ASSIGNED = "ASSIGNED", _("Assigned")
+        # Support-only (R11): never shown, counted or mailed to the customer side.
+        NOTE_ADDED = "NOTE_ADDED", _("Internal note")
         UPDATED = "UPDATED", _("Updated")
         # Written by the periodic jobs (cases.system_services).
         AUTO_CLOSE_REMINDER = "AUTO_CLOSE_REMINDER", _("Reminder before automatic closing")
         FIRST_RESPONSE_BREACHED = "FIRST_RESPONSE_BREACHED", _("First-response target missed")
+        NEXT_RESPONSE_BREACHED = "NEXT_RESPONSE_BREACHED", _("Next-response target missed")
         LOCKED = "LOCKED", _("Locked")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
@@ -341,6 +416,9 @@ class CaseEvent(models.Model):
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The events one submit wrote (a reply with a state and a severity change) share a
+    # group, so that the mail about them is one mail per recipient.
+    group = models.UUIDField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -348,3 +426,94 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on case {self.case_id}"
+
+
+# --------------------------------------------------------------------------- support console
+
+
+class SavedQueueView(models.Model):
+    """A support engineer's named queue filter (the query string of /support/)."""
+
+    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="saved_queue_views")
+    name = models.CharField(max_length=80)
+    query = models.CharField(max_length=1000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="saved_queue_view_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CannedReply(models.Model):
+    """A reply text support engineers start from, in one language, with placeholders
+    ({customer}, {case_number}, {requester}). Managed by support leads."""
+
+    title = models.CharField(max_length=120)
+    language = models.CharField(max_length=8, choices=Language.choices, default=Language.EN)
+    body = models.TextField(max_length=COMMENT_MAX_LENGTH)
+    updated_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["language", "title", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["language", "title"], name="canned_reply_unique_title"),
+            models.CheckConstraint(
+                condition=Q(language__in=Language.values), name="canned_reply_language_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CaseRollup(models.Model):
+    """Running counts of cases for the dashboard, kept by a PostgreSQL trigger on
+    cases_case in the same transaction as every change (cases/rollups.py), so the
+    dashboard sums a few thousand rows instead of counting a domain's cases. One row per
+    (kind, customer, managing domain, day, state, priority), see `Kind`, and the same per
+    managing domain alone (customer NULL). Test cases are not counted. Unused on the
+    SQLite demo database (the dashboard counts cases there)."""
+
+    class Kind(models.TextChoices):
+        OPEN = "S", "open cases by state and severity"
+        OPEN_UNANSWERED = "U", "open, unanswered cases by severity and day filed"
+        FILED = "C", "cases by day filed"
+        CLOSED = "X", "closed cases by day closed"
+        UNANSWERED = "N", "unanswered cases by day filed"
+        ANSWERED_LATE = "L", "cases first answered after their target, by day filed"
+
+    kind = models.CharField(max_length=1, choices=Kind.choices)
+    # NULL: the row sums every customer of the managing domain.
+    # (The composite indexes below lead with each of the two keys.)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, null=True, related_name="+", db_index=False
+    )
+    managing_domain = models.ForeignKey(
+        Domain, on_delete=models.CASCADE, null=True, related_name="+", db_index=False
+    )
+    day = models.DateField(null=True)  # UTC
+    state = models.CharField(max_length=32, blank=True)
+    priority = models.CharField(max_length=2, blank=True)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "customer", "managing_domain", "day", "state", "priority"],
+                name="case_rollup_key",
+                nulls_distinct=False,
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["managing_domain", "customer", "kind", "day"], name="case_rollup_domain_idx"
+            ),
+            models.Index(fields=["customer", "kind", "day"], name="case_rollup_customer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.customer_id}/{self.managing_domain_id} {self.day} {self.state} {self.priority}: {self.n}"

@@ -2,8 +2,12 @@
 through `case_visible_to` under a row lock, checks the lifecycle, bumps the version and
 writes its `CaseEvent` in the same transaction."""
 
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -16,23 +20,33 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import KNOWN_TIME_ZONES, Domain, Language, User
-from cases.lifecycle import WAITING_ON_CUSTOMER, Side, case_is_locked, transition_allowed
+from cases.lifecycle import WAITING_ON_CUSTOMER, Side, case_due_times, case_is_locked, transition_allowed
 from cases.models import (
     COMMENT_MAX_LENGTH,
     TITLE_MAX_LENGTH,
     Attachment,
+    CannedReply,
     Case,
     CaseEvent,
     CaseSubscriber,
     Classification,
     Comment,
+    SavedQueueView,
+    WaitingOn,
 )
 from cases.selectors import case_visible_to, reseller_can_access_cases
 from cases.uploads import upload_check
 from customers.models import Customer, SupportTier
 from customers.selectors import customer_consent_for, customer_reseller_of_record, customer_visible_to
 from notifications.services import outbox_write_for_event
-from portal.errors import InvalidInput, InvalidTransition, NotFound, PermissionRefused, StaleWrite
+from portal.errors import (
+    DomainError,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    PermissionRefused,
+    StaleWrite,
+)
 
 MAX_SUBSCRIBERS = 50
 MAX_ANSWER_LENGTH = 2_000
@@ -44,6 +58,23 @@ def side_of(user: User) -> Side:
 
 
 # --------------------------------------------------------------------------- helpers
+
+# The group of the events being written: one submit that makes several changes (a reply,
+# a state and a severity change) writes them as one group (`event_group`).
+_current_group: ContextVar[uuid.UUID | None] = ContextVar("case_event_group", default=None)
+
+
+@contextmanager
+def event_group() -> Iterator[uuid.UUID]:
+    """Every CaseEvent written inside shares one group id (the mail side sends one mail
+    per recipient for a group). Nested groups join the outer one."""
+    outer = _current_group.get()
+    group = outer or uuid.uuid4()
+    token = _current_group.set(group)
+    try:
+        yield group
+    finally:
+        _current_group.reset(token)
 
 
 def _event(
@@ -64,6 +95,7 @@ def _event(
         field=field,
         before=before,
         after=after,
+        group=_current_group.get(),
     )
     outbox_write_for_event(event)  # the mail about it, in this same transaction (notifications)
     return event
@@ -81,10 +113,52 @@ def _locked(*, user: User, case: Case, expected_version: int | None = None) -> C
     return fresh
 
 
+DUE_FIELDS = ("waiting_on", "waiting_since", "first_response_due_at", "next_response_due_at")
+
+
+def due_times_apply(case: Case) -> tuple[str, ...]:
+    """Store the response targets that `cases.lifecycle.case_due_times` gives for the
+    case as it is now; returns the fields to save."""
+    due = case_due_times(
+        state=case.state,
+        tier=case.customer.support_tier,
+        priority=case.priority,
+        created_at=case.created_at,
+        first_response_at=case.first_response_at,
+        waiting_on=case.waiting_on,
+        waiting_since=case.waiting_since,
+    )
+    case.first_response_due_at = due.first_response_due_at
+    case.next_response_due_at = due.next_response_due_at
+    return DUE_FIELDS
+
+
+def waiting_on_set(case: Case, *, who: str, at: datetime) -> None:
+    """Record who owes the next reply. A wait that continues keeps its start (two
+    customer replies in a row: support owes an answer since the first)."""
+    if who == "" or case.waiting_on != who:
+        case.waiting_on = who
+        case.waiting_since = at if who else None
+        if who == WaitingOn.SUPPORT:
+            case.next_response_breached_at = None
+
+
+def waiting_after_transition(case: Case, *, target: str, at: datetime) -> None:
+    """Who owes the next reply after a state change: nobody once closed, support after a
+    reopen, the customer side while the case waits on it."""
+    if target == Case.State.CLOSED:
+        waiting_on_set(case, who="", at=at)
+    elif case.waiting_on == "" or target == Case.State.NEW:
+        waiting_on_set(case, who=WaitingOn.SUPPORT, at=at)
+    elif target in WAITING_ON_CUSTOMER:
+        waiting_on_set(case, who=WaitingOn.CUSTOMER, at=at)
+
+
 def _save(case: Case, *fields: str) -> None:
     case.version += 1
     case.updated_at = timezone.now()
-    case.save(update_fields=[*fields, "version", "updated_at"])
+    due_fields = due_times_apply(case)
+    case.save(update_fields=[*fields, *due_fields, "next_response_breached_at", "version", "updated_at"])
 
 
 def _refuse_if_locked(case: Case) -> None:
@@ -227,7 +301,10 @@ def case_create(
         is_test=is_test,
         created_at=now,
         updated_at=now,
+        waiting_on=WaitingOn.SUPPORT,
+        waiting_since=now,
     )
+    due_times_apply(case)
     try:
         with transaction.atomic():
             case.save()
@@ -255,8 +332,12 @@ def _transition(case: Case, *, user: User | None, side: Side, target: str) -> No
             % {"current": Case.State(case.state).label, "target": Case.State(target).label}
         )
     before = case.state
+    now = timezone.now()
+    if before == Case.State.CLOSED:
+        case.waiting_on = ""  # a reopened case is support's to answer again
     case.state = target
-    case.closed_at = timezone.now() if target == Case.State.CLOSED else None
+    case.closed_at = now if target == Case.State.CLOSED else None
+    waiting_after_transition(case, target=target, at=now)
     _save(case, "state", "closed_at")
     _event(case, actor=user, kind=CaseEvent.Kind.STATE_CHANGED, field="state", before=before, after=target)
 
@@ -360,6 +441,9 @@ def case_comment_add(*, user: User, case: Case, body: str) -> Comment:
     if side == Side.SUPPORT and case.first_response_at is None:
         case.first_response_at = comment.created_at
         fields.append("first_response_at")
+    waiting_on_set(
+        case, who=WaitingOn.CUSTOMER if side == Side.SUPPORT else WaitingOn.SUPPORT, at=comment.created_at
+    )
     if side == Side.CUSTOMER and case.state in WAITING_ON_CUSTOMER:
         # _transition saves the case (and bumps its version) itself; fields is empty on this side.
         _transition(case, user=user, side=side, target=Case.State.IN_PROGRESS_GOOGLE_SUPPORT)
@@ -536,3 +620,224 @@ def case_rename(*, user: User, case: Case, title: str, expected_version: int | N
     _save(case, "title")
     _event(case, actor=user, kind=CaseEvent.Kind.UPDATED, field="title", before=before, after=title)
     return case
+
+
+# --------------------------------------------------------------------------- support console
+
+
+def _support_only(user: User, message: str) -> None:
+    if side_of(user) != Side.SUPPORT:
+        raise PermissionRefused(message)
+
+
+@transaction.atomic
+def case_note_add(*, user: User, case: Case, body: str) -> Comment:
+    """Add an internal note (R11): support engineers only; seen by the support
+    organisation alone, never mailed, and it changes nothing the customer side sees (no
+    new version, no new update time, not in the search index)."""
+    _support_only(user, _("Only the support team writes internal notes."))
+    case = _locked(user=user, case=case)
+    body = _clean_text(body, field=_("Internal note"), max_length=COMMENT_MAX_LENGTH)
+    comment = Comment.objects.create(
+        case=case, author=user, author_email=user.email, body=body, from_support=True, internal=True
+    )
+    _event(case, actor=user, kind=CaseEvent.Kind.NOTE_ADDED, after={"comment": comment.pk})
+    return comment
+
+
+def support_assignee(*, email_or_id: str | int | None) -> User | None:
+    """The support engineer a case can be assigned to, or None for "nobody"."""
+    if email_or_id in (None, ""):
+        return None
+    users = User.objects.filter(domain__kind=Domain.Kind.SUPPORT, is_active=True)
+    try:
+        if isinstance(email_or_id, int) or str(email_or_id).isdigit():
+            return users.get(pk=int(email_or_id))
+        return users.get(email=str(email_or_id).strip().lower())
+    except User.DoesNotExist:
+        raise InvalidInput(_("Cases can be assigned to support engineers only.")) from None
+
+
+@transaction.atomic
+def case_support_update(
+    *,
+    user: User,
+    case: Case,
+    body: str = "",
+    internal: bool = False,
+    state: str | None = None,
+    priority: str | None = None,
+    assignee: User | None | str = "unchanged",
+    expected_version: int | None = None,
+) -> Case:
+    """One support submit: a reply (or an internal note), a state, a severity and an
+    assignee, all or nothing, written as one group of events (one mail per recipient).
+    Unchanged values write nothing; a submit that changes nothing is refused."""
+    _support_only(user, _("Only the support team uses this form."))
+    case = _locked(user=user, case=case, expected_version=expected_version)
+    changed = False
+    with event_group():
+        if state and state != case.state and case.state == Case.State.CLOSED:
+            # Reopening comes before the reply it carries (a closed case takes no message).
+            _refuse_if_locked(case)
+            _transition(case, user=user, side=Side.SUPPORT, target=state)
+            changed = True
+        if (body or "").strip():
+            if internal:
+                case_note_add(user=user, case=case, body=body)
+            else:
+                case_comment_add(user=user, case=case, body=body)
+            changed = True
+            case = _locked(user=user, case=case)
+        if state and state != case.state:
+            _transition(case, user=user, side=Side.SUPPORT, target=state)
+            changed = True
+        if priority and priority != case.priority:
+            case = case_change_priority(user=user, case=case, priority=priority)
+            changed = True
+        if assignee != "unchanged" and (assignee.pk if assignee else None) != case.assignee_id:
+            case = case_assign(user=user, case=case, assignee=assignee)
+            changed = True
+    if not changed:
+        raise InvalidInput(_("Nothing to send: write a reply or note, or change a value."))
+    return case
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    number: int | None
+    ok: bool
+    message: str
+
+
+BULK_ACTIONS = ("assign", "state", "priority", "note")
+BULK_MAX = 100
+
+
+def case_bulk_update(
+    *, user: User, case_ids: Iterable[int], action: str, value: str = "", body: str = ""
+) -> list[BulkResult]:
+    """Apply one action to each selected case through the same services, each in its own
+    transaction: one case that cannot take it (a closed case, a stale state) does not stop
+    the others; every case is re-checked and audited on its own. Returns one result a case."""
+    _support_only(user, _("Only the support team uses bulk actions."))
+    if action not in BULK_ACTIONS:
+        raise InvalidInput(_("Choose an action."))
+    ids = list(dict.fromkeys(int(i) for i in case_ids))[:BULK_MAX]
+    if not ids:
+        raise InvalidInput(_("Select at least one case."))
+    assignee = support_assignee(email_or_id=value) if action == "assign" else None
+    if action == "note":
+        body = _clean_text(body, field=_("Internal note"), max_length=COMMENT_MAX_LENGTH)
+    if action == "state" and value not in Case.State.values:
+        raise InvalidInput(_("Choose a status."))
+    if action == "priority" and value not in Case.Priority.values:
+        raise InvalidInput(_("Choose a severity."))
+    numbers = dict(case_visible_to(user).filter(pk__in=ids).values_list("pk", "number"))
+    results = []
+    for case_id in ids:
+        if case_id not in numbers:
+            results.append(BulkResult(None, False, str(NotFound.default_message)))
+            continue
+        case = Case(pk=case_id)
+        try:
+            if action == "assign":
+                case_assign(user=user, case=case, assignee=assignee)
+            elif action == "state":
+                case_set_state(user=user, case=case, state=value)
+            elif action == "priority":
+                case_change_priority(user=user, case=case, priority=value)
+            else:
+                case_note_add(user=user, case=case, body=body)
+        except DomainError as error:
+            results.append(BulkResult(numbers[case_id], False, str(error.message)))
+        else:
+            results.append(BulkResult(numbers[case_id], True, _("Done")))
+    return results
+
+
+# --------------------------------------------------------------------------- saved views, canned replies
+
+
+SAVED_VIEWS_MAX = 50
+
+
+@transaction.atomic
+def saved_view_save(*, user: User, name: str, query: str) -> SavedQueueView:
+    """Save (or overwrite by name) a queue view of the user's own."""
+    _support_only(user, _("Only the support team has a queue."))
+    name = _clean_text(name, field=_("Name"), max_length=80)
+    query = (query or "").lstrip("?")[:1000].replace("\x00", "")
+    existing = SavedQueueView.objects.filter(owner=user, name=name).first()
+    if existing is not None:
+        existing.query = query
+        existing.save(update_fields=["query"])
+        return existing
+    if SavedQueueView.objects.filter(owner=user).count() >= SAVED_VIEWS_MAX:
+        raise InvalidInput(_("You can keep at most %(n)d saved views.") % {"n": SAVED_VIEWS_MAX})
+    return SavedQueueView.objects.create(owner=user, name=name, query=query)
+
+
+@transaction.atomic
+def saved_view_delete(*, user: User, view_id: int) -> None:
+    deleted, _rows = SavedQueueView.objects.filter(owner=user, pk=view_id).delete()
+    if not deleted:
+        raise NotFound()
+
+
+def _lead_only(user: User) -> None:
+    if side_of(user) != Side.SUPPORT or not user.is_support_lead:
+        raise PermissionRefused(_("Canned replies are managed by support leads."))
+
+
+@transaction.atomic
+def canned_reply_save(
+    *, user: User, title: str, language: str, body: str, reply_id: int | None = None
+) -> CannedReply:
+    """Create or edit a canned reply. Support leads only."""
+    _lead_only(user)
+    if language not in Language.values:
+        raise InvalidInput(_("Choose a language from the list."))
+    title = _clean_text(title, field=_("Title"), max_length=120)
+    body = _clean_text(body, field=_("Text"), max_length=COMMENT_MAX_LENGTH)
+    if CannedReply.objects.filter(language=language, title=title).exclude(pk=reply_id).exists():
+        raise InvalidInput(_("A canned reply with this title already exists in this language."))
+    if reply_id is None:
+        reply = CannedReply(title=title, language=language, body=body)
+    else:
+        reply = CannedReply.objects.select_for_update().filter(pk=reply_id).first()
+        if reply is None:
+            raise NotFound()
+        reply.title, reply.language, reply.body = title, language, body
+    reply.updated_by = user
+    reply.updated_at = timezone.now()
+    reply.save()
+    return reply
+
+
+@transaction.atomic
+def canned_reply_delete(*, user: User, reply_id: int) -> None:
+    _lead_only(user)
+    deleted, _rows = CannedReply.objects.filter(pk=reply_id).delete()
+    if not deleted:
+        raise NotFound()
+
+
+@transaction.atomic
+def customer_support_tier_set(*, customer: Customer, tier: str) -> int:
+    """Change a customer's support tier (operators, in the Django admin) and store the
+    response targets of its open cases again, since the tier decides them. Returns how
+    many cases were updated."""
+    if tier not in SupportTier.values:
+        raise InvalidInput(_("Choose a support tier."))
+    Customer.objects.filter(pk=customer.pk).update(support_tier=tier)
+    customer.support_tier = tier
+    changed = []
+    for case in (
+        Case.objects.filter(customer=customer).exclude(state=Case.State.CLOSED).iterator(chunk_size=1000)
+    ):
+        case.customer = customer
+        due_times_apply(case)
+        changed.append(case)
+    Case.objects.bulk_update(changed, ["first_response_due_at", "next_response_due_at"], batch_size=1000)
+    return len(changed)

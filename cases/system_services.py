@@ -26,7 +26,7 @@ from cases.lifecycle import (
     first_response_due,
     transition_allowed,
 )
-from cases.models import COMMENT_MAX_LENGTH, Attachment, Case, CaseEvent, Comment
+from cases.models import COMMENT_MAX_LENGTH, Attachment, Case, CaseEvent, Comment, WaitingOn
 from cases.selectors import first_response_due_expression
 from cases.services import (
     _clean_text,
@@ -35,6 +35,8 @@ from cases.services import (
     _save,
     attachment_store,
     files_removed_on_failure,
+    waiting_after_transition,
+    waiting_on_set,
 )
 from notifications.services import job_mail_cutoff
 from portal.errors import InvalidTransition, NotFound, PermissionRefused
@@ -55,8 +57,10 @@ def _system_transition(case: Case, *, side: Side, target: str, actor_email: str 
             % {"current": Case.State(case.state).label, "target": Case.State(target).label}
         )
     before = case.state
+    now = timezone.now()
     case.state = target
-    case.closed_at = timezone.now() if target == State.CLOSED else None
+    case.closed_at = now if target == State.CLOSED else None
+    waiting_after_transition(case, target=target, at=now)
     _save(case, "state", "closed_at")
     _event(
         case,
@@ -267,6 +271,54 @@ def cases_flag_first_response_breaches_run(*, now: datetime | None = None, limit
     )
 
 
+# --------------------------------------------------------------------------- next response
+
+
+@transaction.atomic
+def case_flag_next_response_breach(*, case_id: int, now: datetime) -> bool:
+    """Flag an open case whose customer side replied after the first response and that
+    support has not answered within the next-response target (tier × severity), once per
+    wait; the flag's event mails like the first-response breach."""
+    case = _take(case_id)
+    if (
+        case is None
+        or not case.is_open
+        or case.is_test
+        or case.first_response_at is None
+        or case.waiting_on != WaitingOn.SUPPORT
+        or case.next_response_due_at is None
+        or case.next_response_due_at > now
+        or case.next_response_breached_at is not None
+    ):
+        return False
+    case.next_response_breached_at = now
+    case.save(update_fields=["next_response_breached_at"])
+    _event(
+        case,
+        actor=None,
+        kind=CaseEvent.Kind.NEXT_RESPONSE_BREACHED,
+        field="next_response_breached_at",
+        after={"due": case.next_response_due_at.isoformat(), "priority": case.priority},
+    )
+    return True
+
+
+def cases_flag_next_response_breaches_run(*, now: datetime | None = None, limit: int = JOB_BATCH) -> int:
+    """The periodic job; reads the stored, indexed due time (case_next_response_due_idx)."""
+    now = now or timezone.now()
+    candidates = (
+        Case.objects.filter(
+            next_response_due_at__lte=now,
+            first_response_at__isnull=False,
+            next_response_breached_at__isnull=True,
+            is_test=False,
+        )
+        .order_by("next_response_due_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(case_flag_next_response_breach(case_id=case_id, now=now) for case_id in list(candidates))
+
+
 # --------------------------------------------------------------------------- replies by mail
 
 
@@ -296,6 +348,7 @@ def case_comment_add_by_subscriber(*, case_id: int, sender: str, body: str) -> C
         case=case, author=None, author_email=sender, body=body, from_support=False
     )
     _event(case, actor=None, actor_email=sender, kind=CaseEvent.Kind.COMMENTED, after={"comment": comment.pk})
+    waiting_on_set(case, who=WaitingOn.SUPPORT, at=comment.created_at)
     if case.state in WAITING_ON_CUSTOMER:
         _system_transition(
             case, side=Side.CUSTOMER, target=State.IN_PROGRESS_GOOGLE_SUPPORT, actor_email=sender

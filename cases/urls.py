@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import views
+from cases import support_views, views
 
 app_name = "cases"
 
@@ -27,4 +27,5 @@ urlpatterns = [
     path("<int:number>/share/", views.case_share, name="share"),
     path("<int:number>/state/", views.case_set_state, name="state"),
     path("<int:number>/assign/", views.case_assign_to_me, name="assign"),
+    path("<int:number>/support/", support_views.case_update, name="support_update"),
 ]

@@ -1,7 +1,6 @@
 """Case pages: My cases, the CSV export, create, the case page and its actions, and the
 attachment download. Every read starts from `case_visible_to`; every write is a service."""
 
-import csv
 import uuid
 from functools import wraps
 
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Domain, Privilege
 from accounts.selectors import user_has_privilege
 from cases import services
+from cases.exports import export_filename, export_is_large, export_params, export_queryset, export_stream
 from cases.filters import CUSTOMER_OPTIONS, CaseFilter
 from cases.forms import (
     SEVERITY_MEANINGS,
@@ -35,18 +35,18 @@ from cases.lifecycle import Side, case_is_locked, first_response_due, next_state
 from cases.models import Case, Classification
 from cases.pii import pii_findings, pii_labels
 from cases.selectors import (
-    QUEUE_SCOPES,
     STATE_COUNT_CAP,
     case_get_for_user,
-    case_iter_for_export,
     case_page,
     case_state_counts,
     case_timeline,
     case_visible_to,
     reseller_can_access_cases,
-    support_queue,
 )
+from cases.support_views import support_case_context
 from customers.selectors import customer_list_with_consent, customer_search, customer_visible_to
+from jobs.models import Job
+from jobs.services import job_start
 from portal.errors import DomainError
 
 PAGE_SIZE = 25
@@ -182,67 +182,25 @@ def customer_options(request):
     return render(request, "cases/_customer_options.html", {"customers": customers[:CUSTOMER_OPTIONS]})
 
 
-class Echo:
-    def write(self, value):
-        return value
-
-
-def _csv_safe(value) -> str:
-    # A cell starting with = + - @ is a formula in spreadsheets; keep it text.
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
-
-
 @case_access_required
 @require_GET
 def case_export(request):
-    """The filtered My cases list as CSV, streamed in keyset chunks."""
-    customers = customer_visible_to(request.user)
-    case_filter = CaseFilter(request.GET or None, queryset=case_visible_to(request.user), customers=customers)
-    if case_filter.is_bound and not case_filter.is_valid():
+    """The filtered My cases list as CSV. Up to EXPORT_STREAM_MAX_ROWS rows (a count
+    bounded at that) it streams; above, the filters and the user are captured now and a
+    background job writes the file, and the user is sent to its progress page (a reload
+    of this address within a few minutes returns the same job)."""
+    queryset = export_queryset(user=request.user, params=request.GET)
+    if queryset is None:
         return HttpResponse(
             _("The filters are not valid."), status=400, content_type="text/plain; charset=utf-8"
         )
-    rows = case_iter_for_export(
-        case_filter.qs.select_related("customer", "managing_domain", "classification")
+    if export_is_large(queryset):
+        job = job_start(user=request.user, kind=Job.Kind.CASE_EXPORT, params=export_params(request.GET))
+        return redirect("jobs:detail", job_id=job.pk)
+    response = StreamingHttpResponse(
+        export_stream(user=request.user, queryset=queryset), content_type="text/csv; charset=utf-8"
     )
-    header = [
-        _("Case number"),
-        _("Title"),
-        _("Customer"),
-        _("Status"),
-        _("Severity"),
-        _("Category"),
-        _("Reseller domain"),
-        _("Escalated"),
-        _("Created"),
-        _("Updated"),
-        _("Closed"),
-    ]
-
-    def lines():
-        writer = csv.writer(Echo())
-        yield "\ufeff"  # so that spreadsheet programs read the file as UTF-8 (Korean titles)
-        yield writer.writerow(header)
-        for case in rows:
-            yield writer.writerow(
-                [
-                    case.number,
-                    _csv_safe(case.title),
-                    _csv_safe(case.customer.name),
-                    case.state,
-                    case.priority,
-                    case.classification.display_name,
-                    case.managing_domain.name if case.managing_domain else "",
-                    "yes" if case.is_escalated else "no",
-                    case.created_at.isoformat(),
-                    case.updated_at.isoformat(),
-                    case.closed_at.isoformat() if case.closed_at else "",
-                ]
-            )
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="cases-{timezone.now():%Y%m%d-%H%M}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="{export_filename(request.user)}"'
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -399,7 +357,7 @@ def case_page_context(request, case: Case) -> dict:
     support_states = next_states(current=case.state, side=Side.SUPPORT) if side == Side.SUPPORT else []
     return {
         "case": case,
-        "timeline": case_timeline(case),
+        "timeline": case_timeline(case, user=user),
         "subscribers": list(case.subscribers.all()),
         "side": str(side),
         "is_support": side == Side.SUPPORT,
@@ -423,7 +381,7 @@ def case_page_context(request, case: Case) -> dict:
         "escalate_form": EscalateForm(initial={"version": case.version}),
         "share_form": ShareForm(),
         "max_upload": settings.ATTACHMENT_MAX_BYTES,
-    }
+    } | (support_case_context(request, case) if side == Side.SUPPORT else {})
 
 
 @case_access_required
@@ -596,43 +554,3 @@ def attachment_download(request, number, attachment_id):
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
-
-
-# --------------------------------------------------------------------------- support console
-
-QUEUE_PAGE = 50
-QUEUE_MAX_PAGES = 40
-
-
-@login_required
-@require_GET
-def support_queue_view(request):
-    """The support console's queue: unassigned first, then the nearest first-response
-    target; breaches flagged."""
-    if request.user.domain.kind != Domain.Kind.SUPPORT:
-        raise Http404
-    scope = request.GET.get("scope", "open")
-    if scope not in QUEUE_SCOPES:
-        scope = "open"
-    try:
-        page_number = min(max(int(request.GET.get("page", "1")), 1), QUEUE_MAX_PAGES)
-    except ValueError:
-        page_number = 1
-    queue = support_queue(request.user, scope=scope)
-    start = (page_number - 1) * QUEUE_PAGE
-    rows = list(queue[start : start + QUEUE_PAGE + 1])
-    now = timezone.now()
-    context = {
-        "rows": [(case, case.first_response_due - now) for case in rows[:QUEUE_PAGE]],
-        "has_next": len(rows) > QUEUE_PAGE and page_number < QUEUE_MAX_PAGES,
-        "page_number": page_number,
-        "scope": scope,
-        "scopes": [
-            ("open", _("Open")),
-            ("unassigned", _("Unassigned")),
-            ("mine", _("Assigned to me")),
-            ("breached", _("First response overdue")),
-            ("all", _("All")),
-        ],
-    }
-    return render(request, "support/queue.html", context)

@@ -20,6 +20,15 @@ class CustomerAdmin(admin.ModelAdmin):
     search_fields = ["name", "primary_domain__name"]
     inlines = [RelationshipInline]
 
+    def save_model(self, request, obj, form, change):
+        tier = obj.support_tier
+        super().save_model(request, obj, form, change)
+        if change and "support_tier" in form.changed_data:
+            # The tier decides the response targets stored on the customer's open cases.
+            from cases.services import customer_support_tier_set
+
+            customer_support_tier_set(customer=obj, tier=tier)
+
 
 @admin.register(Relationship)
 class RelationshipAdmin(admin.ModelAdmin):

@@ -22,7 +22,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from cases.lifecycle import FIRST_RESPONSE_HOURS, first_response_due
+from cases.lifecycle import FIRST_RESPONSE_HOURS, first_response_due, next_response_hours
 from cases.models import Case, CaseEvent, Comment
 from notifications.addresses import thread_headers, thread_id
 from notifications.models import Notice, OutboxMessage
@@ -247,6 +247,25 @@ def _change(row: OutboxMessage, *, quoted_comments: set[int]) -> Change:
             "solved, you can close the case there."
         )
         return Change(notice, headline, _("Waiting for your reply"), notes=(note,))
+    if notice == Notice.BREACH and event.kind == Kind.NEXT_RESPONSE_BREACHED:
+        # The next-response target that passed, as the event recorded it.
+        tier = case.customer.support_tier
+        priority = after.get("priority") or case.priority
+        hours = next_response_hours(tier=tier, priority=priority)
+        headline = _(
+            "The next-response target of this case (%(target_hours)s h after your last message) passed at "
+            "%(due_at)s without an answer from support."
+        ) % {
+            "target_hours": formats.localize(int(hours) if float(hours).is_integer() else hours),
+            "due_at": _when(
+                parse_datetime(after["due"]) if after.get("due") else case.next_response_due_at, case
+            ),
+        }
+        note = _(
+            "We are sorry for the wait. The case is flagged in the support queue and will be answered as soon "
+            "as possible."
+        )
+        return Change(notice, headline, _("Next-response target missed"), notes=(note,))
     if notice == Notice.BREACH:
         tier = case.customer.support_tier
         priority = after.get("priority") or case.priority

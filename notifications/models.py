@@ -30,6 +30,8 @@ class Notice(models.TextChoices):
     BREACH = "breach", _("First-response target missed")
     # To support: a customer-side message on a case assigned to the recipient.
     CUSTOMER_REPLY = "customer_reply", _("Customer replied")
+    # Not about a case: a background job (a large export) is ready (notifications.job_mail).
+    JOB_READY = "job_ready", _("Export ready")
 
 
 class OutboxMessage(models.Model):
@@ -47,9 +49,15 @@ class OutboxMessage(models.Model):
         # support address that takes escalations of unassigned cases.
         ASSIGNEE = "assignee", _("is assigned to the case")
         SUPPORT = "support", _("receives escalations of unassigned cases")
+        REQUESTER = "requester", _("asked for the export")
 
-    event = models.ForeignKey(CaseEvent, on_delete=models.PROTECT, related_name="+")
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
+    # A mail about a case names its event and case; a mail about a background job (its
+    # file is ready) names the job instead.
+    event = models.ForeignKey(CaseEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    job = models.ForeignKey(
+        "jobs.Job", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("job")
+    )
     notice = models.CharField(_("mail"), max_length=16, choices=Notice.choices)
     recipient_email = models.EmailField(_("to"))
     # Set for a portal user (creator, contact with an account): they get mail only while
@@ -82,6 +90,12 @@ class OutboxMessage(models.Model):
         constraints = [
             # One mail per (event, recipient), whatever happens to the tasks.
             models.UniqueConstraint(fields=["event", "recipient_email"], name="outbox_once_per_recipient"),
+            models.UniqueConstraint(fields=["job", "recipient_email"], name="outbox_job_once_per_recipient"),
+            models.CheckConstraint(
+                condition=Q(job__isnull=True, event__isnull=False, case__isnull=False)
+                | Q(job__isnull=False, event__isnull=True, case__isnull=True),
+                name="outbox_about_a_case_or_a_job",
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=["PENDING", "SENT", "FAILED", "SKIPPED"]), name="outbox_status_valid"
             ),

@@ -42,37 +42,21 @@ def address_is_subscribed(*, case_id: int, address: str) -> bool:
 
 # --------------------------------------------------------------------------- support-only (R11)
 
-# Events the reseller and customer side must never hear of, by kind. Internal notes are
-# support-only whatever shape they take in cases/: a kind listed here, a `support_only` or
-# `internal` flag on the event, an `internal`/`support_only` key in its `after`, or a
-# comment carrying such a flag.
-SUPPORT_ONLY_EVENT_KINDS = frozenset({"NOTE_ADDED", "INTERNAL_NOTE", "NOTE", "ASSIGNED"})
-_FLAGS = ("support_only", "internal", "is_internal", "is_note")
-_SUPPORT_VISIBILITIES = {"SUPPORT", "SUPPORT_ONLY", "INTERNAL"}
+# Events the reseller and customer side must never hear of (SPEC R11): internal notes and
+# assignments by kind, and any event that names an internal comment.
+SUPPORT_ONLY_EVENT_KINDS = frozenset({CaseEvent.Kind.NOTE_ADDED, CaseEvent.Kind.ASSIGNED})
 
 
-def _flagged(obj) -> bool:
-    if isinstance(obj, dict):
-        return any(bool(obj.get(flag)) for flag in _FLAGS) or obj.get("visibility") in _SUPPORT_VISIBILITIES
-    return (
-        any(getattr(obj, flag, False) is True for flag in _FLAGS)
-        or getattr(obj, "visibility", None) in _SUPPORT_VISIBILITIES
-    )
-
-
-def comment_is_support_only(comment) -> bool:
-    return comment is not None and _flagged(comment)
+def comment_is_support_only(comment: Comment | None) -> bool:
+    return comment is not None and comment.internal
 
 
 def event_is_support_only(event: CaseEvent) -> bool:
-    """Is this event for the support organisation alone (SPEC R11)? When in doubt, yes for
-    anything named like a note."""
-    if event.kind in SUPPORT_ONLY_EVENT_KINDS or "NOTE" in (event.kind or "").upper():
-        return True
-    if _flagged(event) or _flagged(event.after) or _flagged(event.before):
+    """Is this event for the support organisation alone (SPEC R11)?"""
+    if event.kind in SUPPORT_ONLY_EVENT_KINDS:
         return True
     comment_id = event.after.get("comment") if isinstance(event.after, dict) else None
-    return bool(comment_id) and comment_is_support_only(Comment.objects.filter(pk=comment_id).first())
+    return bool(comment_id) and Comment.objects.filter(pk=comment_id, internal=True).exists()
 
 
 def is_support_recipient(reason: str) -> bool:

@@ -53,3 +53,8 @@ def cases_mark_locked() -> int:
 @shared_task(acks_late=True, soft_time_limit=240, time_limit=300)
 def cases_flag_first_response_breaches() -> int:
     return system_services.cases_flag_first_response_breaches_run()
+
+
+@shared_task(acks_late=True, soft_time_limit=240, time_limit=300)
+def cases_flag_next_response_breaches() -> int:
+    return system_services.cases_flag_next_response_breaches_run()

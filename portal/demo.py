@@ -31,7 +31,8 @@ from accounts.models import (
     User,
 )
 from cases.classifications import classification_tree_load
-from cases.models import Case, CaseEvent, CaseSubscriber, Classification, Comment
+from cases.lifecycle import case_due_times
+from cases.models import CannedReply, Case, CaseEvent, CaseSubscriber, Classification, Comment
 from customers.models import AccessGrant, AccessGrantChange, Customer, Relationship, SupportTier
 
 DEMO_PASSWORD = "demo-pass-2024"  # demo only: README says so
@@ -210,6 +211,12 @@ def seed_demo(*, stdout=None) -> dict[str, int]:
         notification_email="alex@reseller.example.com"
     )
     engineer = _user(support, DemoUser("engineer@support.example", "Eun-ji Kang", (), "en", "Asia/Seoul"))
+    # A team of three, one of them the lead who manages the canned replies.
+    lead = _user(support, DemoUser("lead@support.example", "Min-jun Park", (), "ko", "Asia/Seoul"))
+    User.objects.filter(pk=lead.pk, is_support_lead=False).update(is_support_lead=True)
+    engineer2 = _user(support, DemoUser("engineer2@support.example", "Sam Rivera", (), "en", "Asia/Seoul"))
+    team = [None, engineer, engineer2, lead]
+    _canned_replies(lead)
 
     customers: dict[str, Customer] = {}
     admins: dict[str, User] = {}
@@ -290,6 +297,7 @@ def seed_demo(*, stdout=None) -> dict[str, int]:
                 agent=agents[domain.pk],
                 customer_users=customer_users,
                 engineer=engineer,
+                assignee=team[serial % len(team)],
                 leaves=leaves,
                 oldest=oldest,
                 newest=newest,
@@ -306,8 +314,56 @@ def seed_demo(*, stdout=None) -> dict[str, int]:
     return counts
 
 
+CANNED_REPLIES = [
+    (
+        "en",
+        "Ask for message headers",
+        "Hello {customer},\n\nThank you for case {case_number}. To trace the delay, could {requester} send the "
+        "full headers of one affected message?\n\nBest regards,\nGoogle Workspace support",
+    ),
+    (
+        "en",
+        "Solution: SPF record",
+        "Hello {customer},\n\nThe sending server's SPF record was missing an include. After adding it, mail "
+        "flows again. If it does not for {requester}, reply to case {case_number}.",
+    ),
+    (
+        "ko",
+        "메시지 헤더 요청",
+        "{customer} 담당자님, 안녕하세요.\n\n케이스 {case_number} 문의 감사합니다. 지연 원인을 확인할 수 있도록 "
+        "{requester}님께서 문제가 된 메시지 하나의 전체 헤더를 보내 주시겠어요?\n\nGoogle Workspace 지원팀 드림",
+    ),
+    (
+        "ko",
+        "해결: SPF 레코드",
+        "{customer} 담당자님, 안녕하세요.\n\n발신 서버의 SPF 레코드에 include 항목이 빠져 있었습니다. 추가한 뒤 "
+        "메일이 정상적으로 전달됩니다. {requester}님께서 계속 문제를 겪으시면 케이스 {case_number}에 답장해 주세요.",
+    ),
+]
+
+
+def _canned_replies(lead: User) -> None:
+    for language, title, body in CANNED_REPLIES:
+        CannedReply.objects.get_or_create(
+            language=language, title=title, defaults={"body": body, "updated_by": lead}
+        )
+
+
 def _demo_case(
-    *, serial, rng, now, customer, domain, state, agent, customer_users, engineer, leaves, oldest, newest
+    *,
+    serial,
+    rng,
+    now,
+    customer,
+    domain,
+    state,
+    agent,
+    customer_users,
+    engineer,
+    assignee,
+    leaves,
+    oldest,
+    newest,
 ) -> bool:
     key = f"demo-{serial}"
     if Case.objects.filter(request_key=key).exists():
@@ -343,6 +399,8 @@ def _demo_case(
         request_key=key,
         created_at=created_at,
         updated_at=created_at,
+        waiting_on=Case.WaitingOn.SUPPORT,
+        waiting_since=created_at,
     )
     case.number = settings.CASE_NUMBER_BASE + case.pk
     events = [
@@ -388,6 +446,10 @@ def _demo_case(
             from_support=author == engineer,
             created_at=when,
         )
+        if author == engineer:
+            case.waiting_on, case.waiting_since = Case.WaitingOn.CUSTOMER, when
+        elif case.waiting_on != Case.WaitingOn.SUPPORT:
+            case.waiting_on, case.waiting_since = Case.WaitingOn.SUPPORT, when
         events.append(
             CaseEvent(
                 case=case,
@@ -417,12 +479,16 @@ def _demo_case(
         )
         case.state = to
         case.closed_at = when if to == Case.State.CLOSED else None
+        if to == Case.State.CLOSED:
+            case.waiting_on, case.waiting_since = "", None
 
     if state != Case.State.NEW:
         comment(
             engineer, "Thanks for reaching out. We are looking into this now and will update you shortly."
         )
         move(Case.State.IN_PROGRESS_GOOGLE_SUPPORT, engineer)
+    if state == Case.State.IN_PROGRESS_GOOGLE_SUPPORT and serial % 2 == 0:
+        comment(creator, "Any news? Users keep asking us about it.")
     if state in (Case.State.ACTION_REQUIRED, Case.State.SOLUTION_PROVIDED, Case.State.CLOSED):
         comment(engineer, "Could you send the full message headers of one affected message?")
         move(Case.State.ACTION_REQUIRED, engineer)
@@ -453,6 +519,21 @@ def _demo_case(
             )
         )
     case.updated_at = at
+    if assignee is not None and case.state != Case.State.NEW:
+        case.assignee = assignee
+    due = case_due_times(
+        state=case.state,
+        tier=customer.support_tier,
+        priority=case.priority,
+        created_at=case.created_at,
+        first_response_at=case.first_response_at,
+        waiting_on=case.waiting_on,
+        waiting_since=case.waiting_since,
+    )
+    case.first_response_due_at, case.next_response_due_at = (
+        due.first_response_due_at,
+        due.next_response_due_at,
+    )
     case.save()
     CaseEvent.objects.bulk_create(events)
     return True

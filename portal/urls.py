@@ -30,6 +30,7 @@ urlpatterns = [
     path("customer/", include("customers.portal_urls")),
     path("admin-console/", include("accounts.console_urls")),
     path("dashboard/", dashboard, name="dashboard"),
+    path("jobs/", include("jobs.urls")),
     path("support/", include("cases.support_urls")),
     path("supportcenter/", supportcenter_redirect),
     path("supportcenter/<path:rest>", supportcenter_redirect),

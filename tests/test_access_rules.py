@@ -10,8 +10,21 @@ import time_machine
 from accounts.models import AdminRole, Privilege, RoleAssignment, RolePrivilege, User
 from accounts.selectors import user_managed_by, user_privileges
 from cases.models import Attachment, Case
-from cases.selectors import attachment_visible_to, case_get_for_user, case_visible_to, comment_visible_to
-from cases.services import case_can_file_for, case_comment_add, case_subscribers_set
+from cases.selectors import (
+    attachment_visible_to,
+    case_comments_for,
+    case_get_for_user,
+    case_timeline,
+    case_visible_to,
+    comment_visible_to,
+)
+from cases.services import (
+    case_can_file_for,
+    case_comment_add,
+    case_note_add,
+    case_subscribers_set,
+    case_support_update,
+)
 from customers.models import Relationship
 from customers.selectors import customer_visible_to
 from customers.services import (
@@ -264,7 +277,41 @@ class TestR9SameAnswerForMissingAndForbidden:
         assert not attachment_visible_to(w.agent).filter(case=case).exists()
 
 
-GATED_MODELS = {"Case", "Comment", "Attachment", "Customer", "CaseEvent", "CaseSubscriber"}
+class TestR11SupportOnlyData:
+    """Internal notes are the support organisation's alone (tests/test_internal_notes.py
+    walks every route with a sentinel word; these are the gate itself)."""
+
+    def test_support_sees_internal_notes_and_the_customer_side_never_does(self, w, file_case):
+        case = file_case(w.agent, w.acme)
+        case_comment_add(user=w.engineer, case=case, body="Public")
+        note = case_note_add(user=w.engineer, case=case, body="Internal")
+        assert comment_visible_to(w.engineer).filter(pk=note.pk).exists()
+        assert case_comments_for(case=case, user=w.engineer).filter(pk=note.pk).exists()
+        for persona in (w.agent, w.acme_admin, w.acme_user):
+            assert sees(persona, case)
+            assert not comment_visible_to(persona).filter(pk=note.pk).exists()
+            assert list(case_comments_for(case=case, user=persona).values_list("body", flat=True)) == [
+                "Public"
+            ]
+        assert not case_comments_for(case=case, user=None).filter(internal=True).exists()
+
+    def test_only_support_writes_internal_notes(self, w, file_case):
+        case = file_case(w.agent, w.acme)
+        with pytest.raises(PermissionRefused):
+            case_note_add(user=w.agent, case=case, body="Trying")
+        with pytest.raises(PermissionRefused):
+            case_support_update(user=w.acme_admin, case=case, body="Trying", internal=True)
+        assert not case.comments.exists()
+
+    def test_a_note_is_not_in_the_timeline_of_the_customer_side(self, w, file_case):
+        case = file_case(w.agent, w.acme)
+        case_note_add(user=w.engineer, case=case, body="Internal")
+        kinds = {e.kind for e in case_timeline(case, user=w.agent)}
+        assert kinds == {"event"}
+        assert any(e.kind == "comment" for e in case_timeline(case, user=w.engineer))
+
+
+GATED_MODELS = {"Case", "Comment", "Attachment", "Customer", "CaseEvent", "CaseSubscriber", "Job"}
 # Reads live in *selectors.py, writes in *services.py; models, the Django admin and the
 # demo loader are operator-side.
 GATE_EXEMPT_SUFFIXES = (

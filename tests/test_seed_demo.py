@@ -67,3 +67,20 @@ def test_seed_matches_spec_customers(db):
         "reseller.example.com",
         "reseller2.example.com",
     }
+
+
+def test_demo_has_a_support_team_of_three_with_a_lead_and_canned_replies(db):
+    from accounts.models import Domain
+    from cases.models import CannedReply
+
+    team = User.objects.filter(domain__kind=Domain.Kind.SUPPORT, email__endswith="@support.example")
+    assert set(team.values_list("email", flat=True)) >= {
+        "engineer@support.example",
+        "engineer2@support.example",
+        "lead@support.example",
+    }
+    assert list(team.filter(is_support_lead=True).values_list("email", flat=True)) == ["lead@support.example"]
+    assert {"en", "ko"} <= set(CannedReply.objects.values_list("language", flat=True))
+    # Open demo cases are spread over the team, and some wait on support after a customer reply.
+    assert Case.objects.exclude(state="CLOSED").filter(assignee__email="engineer2@support.example").exists()
+    assert Case.objects.filter(waiting_on="SUPPORT", first_response_at__isnull=False).exists()

@@ -233,7 +233,9 @@ def _escalate_case(request, user, parent, case):
 
 def _list_comments(request, user, parent, case):
     target = _case(user, parent, case)
-    page = api_comment_page(case=target, size=_page_size(request), token=request.GET.get("pageToken"))
+    page = api_comment_page(
+        case=target, user=user, size=_page_size(request), token=request.GET.get("pageToken")
+    )
     return _page_response(
         "comments", [resources.comment_resource(target, c) for c in page.rows], page.next_page_token
     )
@@ -254,7 +256,9 @@ def _create_comment(request, user, parent, case):
 
 def _get_comment(request, user, parent, case, comment):
     target = _case(user, parent, case)
-    return JsonResponse(resources.comment_resource(target, api_comment_get(case=target, comment_id=comment)))
+    return JsonResponse(
+        resources.comment_resource(target, api_comment_get(case=target, user=user, comment_id=comment))
+    )
 
 
 # --------------------------------------------------------------------------- attachments

@@ -119,6 +119,15 @@ def timeline_items(context, case, timeline) -> str:
     csrf = get_token(context["request"]) if deletable else ""
 
     def comment(item, at):
+        if item.internal:  # only in a support engineer's timeline (case_timeline, R11)
+            return format_html(
+                '<li class="timeline-item comment internal-note" data-testid="internal-note"><header>'
+                '<span class="badge internal">{}</span> <strong>{}</strong> {}</header><div class="body">{}</div></li>',
+                _("Internal note"),
+                _name(item.author) or item.author_email,
+                _time(at),
+                linebreaksbr(item.body, autoescape=True),
+            )
         return format_html(
             '<li class="timeline-item comment{}"><header><strong>{}</strong> {}</header><div class="body">{}</div></li>',
             " from-support" if item.from_support else "",

@@ -58,6 +58,7 @@ LOCAL_APPS = [
     "accounts",
     "customers",
     "cases",
+    "jobs",
     "notifications",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
@@ -209,8 +210,38 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 CASE_REOPEN_DAYS = env_int("CASE_REOPEN_DAYS", 30)
 CASE_AUTO_CLOSE_DAYS = env_int("CASE_AUTO_CLOSE_DAYS", 7)
 CASE_NUMBER_BASE = 40_000_000
+# Next-response targets in hours per support tier and severity: after every customer-side
+# reply support owes the next reply within this (SPEC §4; the first-response table is the
+# model). CASE_NEXT_RESPONSE_HOURS_<TIER>="P1,P2,P3,P4" overrides one tier (P0 takes P1's).
+_NEXT_RESPONSE_DEFAULTS = {"STANDARD": "8,16,48,48", "ENHANCED": "2,8,16,16", "PREMIUM": "0.5,4,8,16"}
+
+
+def _hours_row(tier: str) -> dict[str, float]:
+    values = [
+        float(v) for v in env(f"CASE_NEXT_RESPONSE_HOURS_{tier}", _NEXT_RESPONSE_DEFAULTS[tier]).split(",")
+    ]
+    return {"P0": values[0], "P1": values[0], "P2": values[1], "P3": values[2], "P4": values[3]}
+
+
+CASE_NEXT_RESPONSE_HOURS = {tier: _hours_row(tier) for tier in _NEXT_RESPONSE_DEFAULTS}
 # Calls per minute one API token may make; more answer 429 RESOURCE_EXHAUSTED (0: no limit).
 API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 600)
+
+# --------------------------------------------------------------------------- exports and background jobs
+# A case export of more rows than this runs as a background job (jobs app) instead of
+# streaming from the request: decided with a count bounded at this many rows. 20,000
+# rows stream in about 2 s, far within the web worker's timeout (docs/deployment.md).
+EXPORT_STREAM_MAX_ROWS = env_int("EXPORT_STREAM_MAX_ROWS", 20_000)
+EXPORT_CHUNK_ROWS = env_int("EXPORT_CHUNK_ROWS", 5000)  # rows per fetch from the server-side cursor
+EXPORT_MAX_ROWS_PER_SECOND = env_int("EXPORT_MAX_ROWS_PER_SECOND", 0)  # 0: as fast as it goes
+JOB_FILE_SECONDS = env_int("JOB_FILE_SECONDS", 24 * 3600)  # a job's file is deleted after a day
+JOB_PROGRESS_SECONDS = 0.5  # how often a running job writes its progress
+JOB_POLL_SECONDS = 1  # how often the progress component asks
+JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3)  # taken up this often (its worker died), it fails
+JOB_REUSE_SECONDS = 300  # the same request again within this time returns the same job
+JOB_HEARTBEAT_MAX_SECONDS = env_int("JOB_HEARTBEAT_MAX_SECONDS", 15 * 60)  # silent this long: lost
+JOB_QUEUED_MAX_SECONDS = env_int("JOB_QUEUED_MAX_SECONDS", 6 * 3600)  # never taken up: lost
+JOB_TIME_LIMIT_SECONDS = env_int("JOB_TIME_LIMIT_SECONDS", 30 * 60)
 
 # --------------------------------------------------------------------------- mail
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
@@ -275,10 +306,20 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    "next-response-breaches": {
+        "task": "notifications.tasks.cases_flag_next_response_breaches",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "auto-close": {
         "task": "notifications.tasks.cases_auto_close",
         "schedule": 15 * 60.0,
         "options": {"expires": 14 * 60},
+    },
+    "jobs-cleanup": {
+        "task": "jobs.tasks.jobs_cleanup",
+        "schedule": 10 * 60.0,
+        "options": {"expires": 9 * 60},
     },
     "mark-locked": {
         "task": "notifications.tasks.cases_mark_locked",

@@ -221,7 +221,8 @@ def test_export_is_exactly_the_filtered_list(w, signed_in, file_case):
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"].startswith("attachment;")
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
-    assert [int(row[0]) for row in rows[1:]] == [c.number for c in reversed(cases)]
+    assert [int(row[0]) for row in rows[1:-1]] == [c.number for c in reversed(cases)]
+    assert rows[-1] == ["End of export: 3 cases"]
 
 
 def test_export_neutralises_spreadsheet_formulas(w, signed_in, file_case):

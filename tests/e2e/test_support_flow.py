@@ -33,9 +33,8 @@ def test_action_required_then_the_agents_reply_returns_the_case_to_support(brows
         engineer.get_by_label("Reply to the customer").fill(
             "Please send the full headers of one delayed message."
         )
-        engineer.get_by_role("button", name="Send").click()
         engineer.get_by_label("Status").select_option("ACTION_REQUIRED")
-        engineer.get_by_role("button", name="Set").click()
+        engineer.get_by_role("button", name="Send").click()
         expect(engineer.get_by_test_id("case-state")).to_have_text("Action required")
 
         agent.reload()

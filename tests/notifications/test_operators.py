@@ -111,6 +111,8 @@ def test_beat_runs_every_periodic_job():
         "notifications.tasks.cases_auto_close",
         "notifications.tasks.cases_mark_locked",
         "notifications.tasks.cases_flag_first_response_breaches",
+        "notifications.tasks.cases_flag_next_response_breaches",
+        "jobs.tasks.jobs_cleanup",  # expired export files, lost jobs
     }
     from portal.celery import app
 

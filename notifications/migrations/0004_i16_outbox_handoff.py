@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0002_i13m_coalescing_support_mail_job_runs'),
+        ('notifications', '0003_i19_job_mail'),
     ]
 
     operations = [
