@@ -64,6 +64,14 @@ class InlineCheckboxes(forms.CheckboxSelectMultiple):
         )
 
 
+class AnyYesNo(django_filters.widgets.BooleanWidget):
+    """Escalated: "Any" when unset (django-filter says "Unknown", which reads as a value)."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = (("", _("Any")), ("true", _("Yes")), ("false", _("No")))
+
+
 class CaseFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Keyword"),
@@ -82,7 +90,7 @@ class CaseFilter(django_filters.FilterSet):
         label=_("Severity"), choices=PRIORITY_CHOICES, widget=InlineCheckboxes, distinct=False
     )
     escalated = django_filters.BooleanFilter(
-        label=_("Escalated"), method="filter_escalated", widget=django_filters.widgets.BooleanWidget
+        label=_("Escalated"), method="filter_escalated", widget=AnyYesNo
     )
     updated_after = django_filters.DateFilter(
         label=_("Updated from"),

@@ -175,6 +175,8 @@ MFA_TOTP_ISSUER = "Reseller support portal"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ko", "한국어")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates by each language's own rules (portal/formats; shown through portal.when).
+FORMAT_MODULE_PATH = ["portal.formats"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"

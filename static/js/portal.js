@@ -21,3 +21,14 @@ document.addEventListener("submit", (event) => {
     form.querySelectorAll("button[type=submit]").forEach((button) => button.setAttribute("aria-disabled", "true"));
   }
 });
+
+// The main menu is open in the markup (it works without script); on a phone it starts
+// closed behind its "Menu" button, at a desk it stays a side column.
+(() => {
+  const menu = document.querySelector("[data-nav-menu]");
+  if (!menu) return;
+  const narrow = window.matchMedia("(max-width: 800px)");
+  const apply = () => { menu.open = !narrow.matches; };
+  apply();
+  narrow.addEventListener("change", apply);
+})();

@@ -1,0 +1,138 @@
+"""Every page of every persona at 390 and 1366 px, in English and Korean (issue 12): the
+document is never wider than the viewport, axe-core finds no serious or critical
+violation, and a screenshot of each is kept under test-artifacts/.
+
+One browser, one live server, one signed-in context per persona and language; each page
+is loaded once and measured at both widths."""
+
+import re
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Error as PlaywrightError
+
+from accounts.models import User
+from tests.e2e.conftest import sign_in
+from tests.e2e.pages import page_routes, page_urls, routes
+from tests.world import PERSONAS
+
+pytestmark = pytest.mark.e2e
+
+ARTIFACTS = Path("test-artifacts/pages")
+WIDTHS = (1366, 390)
+# One persona of each kind: reseller agent, reseller super admin, customer super admin,
+# customer user, support engineer, and a reseller account without any role.
+CRAWLED = ("agent", "admin", "acme_admin", "acme_user", "engineer", "nobody")
+AXE = Axe()
+AXE_OPTIONS = {"resultTypes": ["violations"], "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa"]}}
+
+# Korean pages: English words allowed (product names, protocol words, demo data).
+ALLOWED_ENGLISH = {
+    "google", "workspace", "gmail", "cloud", "identity", "api", "csv", "mfa", "totp", "id", "url", "json",
+    "p0", "p1", "p2", "p3", "p4", "kst", "utc", "gmt", "ok", "openapi", "oauth", "bearer", "curl", "http",
+    "https", "v2", "python", "reseller", "support", "portal",  # the product name's domain words in addresses
+}
+RAW_ENUMS = re.compile(
+    r"\b(NEW|IN_PROGRESS_GOOGLE_SUPPORT|ACTION_REQUIRED|SOLUTION_PROVIDED|CLOSED|STANDARD|ENHANCED|PREMIUM|"
+    r"PORTAL|DELEGATED|RESOLUTION_TIME|TECHNICAL_EXPERTISE|BUSINESS_IMPACT|RESELLER_VIEW_CUSTOMERS|"
+    r"RESELLER_ACCESS_CUSTOMER_CASES|MANAGE_USERS|MANAGE_ROLES|SUPPORT_PARTNER)\b"
+)
+
+
+def test_every_route_is_crawled_or_excluded():
+    names = {name for name, _, _ in page_routes()}
+    assert {"home", "cases:list", "cases:detail", "customers:detail", "settings", "support:queue"} <= names
+    assert len(names) >= 20, names
+    assert all(name for name, route, _ in routes() if not route.startswith(("django-admin", "^", "supportcenter")))
+
+
+def visible_words(page) -> list[str]:
+    # The text a person reads: not e-mail addresses, not domain names, not case numbers.
+    text = page.evaluate(
+        "() => { const main = document.body.cloneNode(true);"
+        " main.querySelectorAll('script,style,code,pre,[translate=no],.email,.domain').forEach(e => e.remove());"
+        " return main.innerText; }"
+    )
+    text = re.sub(r"\S+@\S+|\b[\w-]+(\.[\w-]+)+\b", " ", text)
+    return re.findall(r"[A-Za-z]{2,}", text)
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_every_page_fits_390_and_1366_and_passes_axe(browser, live_server, world, language):
+    problems = []
+    english_words = set()
+    demo_words = set()
+    # Demo data (customer names, case titles, categories' English names) is data, not UI.
+    from cases.models import Case, Classification
+    from customers.models import Customer
+
+    for value in list(Case.objects.values_list("title", flat=True)) + list(
+        Customer.objects.values_list("name", flat=True)
+    ):
+        demo_words |= {word.lower() for word in re.findall(r"[A-Za-z]{2,}", value)}
+    demo_words |= {
+        word.lower()
+        for name in User.objects.values_list("full_name", flat=True)
+        for word in re.findall(r"[A-Za-z]{2,}", name or "")
+    }
+    demo_words |= {"demo", "acme", "corp", "globex", "initech", "umbrella", "hooli", "example"}
+    del Classification
+    for persona in CRAWLED:
+        email = PERSONAS[persona]
+        user = User.objects.get(email=email)
+        User.objects.filter(pk=user.pk).update(language=language)
+        context = browser.new_context(base_url=live_server.url, viewport={"width": WIDTHS[0], "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        sign_in_page(page, email, language)
+        for name, url in page_urls(user):
+            try:
+                response = page.goto(url)
+            except PlaywrightError as error:  # an empty error answer (405) is not a page
+                problems.append(f"{persona} {url}: {error.message.splitlines()[0]}")
+                continue
+            status = response.status if response else 0
+            if status == 405:
+                continue
+            if status >= 500:
+                problems.append(f"{persona} {url}: HTTP {status}")
+                continue
+            page.wait_for_load_state("networkidle")
+            for width in WIDTHS:
+                page.set_viewport_size({"width": width, "height": 900})
+                scroll, inner = page.evaluate(
+                    "() => [document.documentElement.scrollWidth, window.innerWidth]"
+                )
+                if scroll > inner:
+                    problems.append(f"{persona} {language} {width}px {url}: document {scroll} px wide")
+                results = AXE.run(page, options=AXE_OPTIONS)
+                for violation in results.response["violations"]:
+                    if violation["impact"] in ("serious", "critical"):
+                        targets = [node["target"] for node in violation["nodes"]][:3]
+                        problems.append(f"{persona} {language} {width}px {url}: axe {violation['id']} {targets}")
+                slug = re.sub(r"[^a-z0-9]+", "-", f"{persona}-{name}").strip("-")
+                ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(ARTIFACTS / f"{language}-{width}-{slug}.png"), full_page=True)
+            page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+            if language == "ko":
+                text = page.inner_text("body")
+                for raw in set(RAW_ENUMS.findall(text)):
+                    problems.append(f"{persona} ko {url}: raw code {raw}")
+                words = {w.lower() for w in visible_words(page)} - ALLOWED_ENGLISH - demo_words
+                english_words |= {f"{url} {w}" for w in words}
+        context.close()
+    if english_words:
+        problems.append("English words on Korean pages: " + ", ".join(sorted(english_words)))
+    assert problems == [], "\n".join(problems)
+
+
+def sign_in_page(page, email: str, language: str) -> None:
+    if language == "en":
+        sign_in(page, email)
+        return
+    page.goto("/accounts/login/")
+    page.locator("input[name=login]").fill(email)
+    page.locator("input[name=password]").fill("demo-pass-2024")
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_url("**/")
