@@ -28,7 +28,9 @@ class SettingsForm(forms.Form):
         choices=Notice.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text=gettext_lazy("Mail about cases you filed, are the contact of, or that are shared with you."),
+        help_text=gettext_lazy(
+            "Mail about cases you filed, are the contact of, or that are shared with you."
+        ),
     )
 
     def __init__(self, *args, **kwargs):

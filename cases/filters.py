@@ -89,9 +89,7 @@ class CaseFilter(django_filters.FilterSet):
     priority = django_filters.MultipleChoiceFilter(
         label=_("Severity"), choices=PRIORITY_CHOICES, widget=InlineCheckboxes, distinct=False
     )
-    escalated = django_filters.BooleanFilter(
-        label=_("Escalated"), method="filter_escalated", widget=AnyYesNo
-    )
+    escalated = django_filters.BooleanFilter(label=_("Escalated"), method="filter_escalated", widget=AnyYesNo)
     updated_after = django_filters.DateFilter(
         label=_("Updated from"),
         field_name="updated_at",

@@ -27,3 +27,5 @@ urlpatterns = [
     path("", include("cases.api.urls")),
     path("django-admin/", admin.site.urls),
 ]
+
+handler500 = "portal.views.server_error"

@@ -32,3 +32,17 @@ document.addEventListener("submit", (event) => {
   apply();
   narrow.addEventListener("change", apply);
 })();
+
+// A table or code block that scrolls inside its own box on a narrow screen must be
+// reachable by keyboard (axe: scrollable-region-focusable).
+(() => {
+  const mark = () => {
+    document.querySelectorAll("main table, main pre").forEach((box) => {
+      if (box.scrollWidth > box.clientWidth + 1) box.setAttribute("tabindex", "0");
+      else if (box.getAttribute("tabindex") === "0") box.removeAttribute("tabindex");
+    });
+  };
+  mark();
+  window.addEventListener("resize", mark);
+  document.addEventListener("htmx:afterSettle", mark);
+})();

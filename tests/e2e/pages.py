@@ -44,7 +44,15 @@ NOT_PAGES = {
     "mfa_generate_recovery_codes": "needs an active authenticator",
     "mfa_download_recovery_codes": "file download",
 }
-NOT_PAGE_PREFIXES = ("django-admin/", "v2/", "upload/v2/", "^v2/", "^upload/", "^(?:upload/)?v2/", "supportcenter/")
+NOT_PAGE_PREFIXES = (
+    "django-admin/",
+    "v2/",
+    "upload/v2/",
+    "^v2/",
+    "^upload/",
+    "^(?:upload/)?v2/",
+    "supportcenter/",
+)
 
 
 def routes() -> list[tuple[str, str, list[str]]]:

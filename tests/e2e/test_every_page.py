@@ -29,9 +29,38 @@ AXE_OPTIONS = {"resultTypes": ["violations"], "runOnly": {"type": "tag", "values
 
 # Korean pages: English words allowed (product names, protocol words, demo data).
 ALLOWED_ENGLISH = {
-    "google", "workspace", "gmail", "cloud", "identity", "api", "csv", "mfa", "totp", "id", "url", "json",
-    "p0", "p1", "p2", "p3", "p4", "kst", "utc", "gmt", "ok", "openapi", "oauth", "bearer", "curl", "http",
-    "https", "v2", "python", "reseller", "support", "portal",  # the product name's domain words in addresses
+    "google",
+    "workspace",
+    "gmail",
+    "cloud",
+    "identity",
+    "api",
+    "csv",
+    "mfa",
+    "totp",
+    "id",
+    "url",
+    "json",
+    "p0",
+    "p1",
+    "p2",
+    "p3",
+    "p4",
+    "kst",
+    "utc",
+    "gmt",
+    "ok",
+    "openapi",
+    "oauth",
+    "bearer",
+    "curl",
+    "http",
+    "https",
+    "v2",
+    "python",
+    "reseller",
+    "support",
+    "portal",  # the product name's domain words in addresses
 }
 RAW_ENUMS = re.compile(
     r"\b(NEW|IN_PROGRESS_GOOGLE_SUPPORT|ACTION_REQUIRED|SOLUTION_PROVIDED|CLOSED|STANDARD|ENHANCED|PREMIUM|"
@@ -44,7 +73,9 @@ def test_every_route_is_crawled_or_excluded():
     names = {name for name, _, _ in page_routes()}
     assert {"home", "cases:list", "cases:detail", "customers:detail", "settings", "support:queue"} <= names
     assert len(names) >= 20, names
-    assert all(name for name, route, _ in routes() if not route.startswith(("django-admin", "^", "supportcenter")))
+    assert all(
+        name for name, route, _ in routes() if not route.startswith(("django-admin", "^", "supportcenter"))
+    )
 
 
 def visible_words(page) -> list[str]:
@@ -110,7 +141,9 @@ def test_every_page_fits_390_and_1366_and_passes_axe(browser, live_server, world
                 for violation in results.response["violations"]:
                     if violation["impact"] in ("serious", "critical"):
                         targets = [node["target"] for node in violation["nodes"]][:3]
-                        problems.append(f"{persona} {language} {width}px {url}: axe {violation['id']} {targets}")
+                        problems.append(
+                            f"{persona} {language} {width}px {url}: axe {violation['id']} {targets}"
+                        )
                 slug = re.sub(r"[^a-z0-9]+", "-", f"{persona}-{name}").strip("-")
                 ARTIFACTS.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(ARTIFACTS / f"{language}-{width}-{slug}.png"), full_page=True)
