@@ -5,7 +5,6 @@ from django import template
 from django.middleware.csrf import get_token
 from django.template.defaultfilters import filesizeformat, linebreaksbr
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, ngettext
