@@ -57,7 +57,7 @@ def time_html(value: datetime | None, style: str = "short") -> str:
     the absolute long form as its title (shown on hover and read by screen readers)."""
     if value is None:
         return ""
-    iso = escape(value.isoformat())
+    iso = escape(timezone.localtime(value).isoformat())
     if style == "relative":
         absolute = escape(format_absolute(value, "long"))
         return f'<time datetime="{iso}" title="{absolute}">{escape(format_relative(value))}</time>'

@@ -188,3 +188,34 @@ def timeline_items(context, case, timeline) -> str:
 
     write = {"comment": comment, "attachment": attachment, "event": event}
     return format_html_join("\n", "{}", ((write[entry.kind](entry.item, entry.at),) for entry in timeline))
+
+
+# The direction a column starts in when first chosen: newest, highest severity (P0
+# first), A to Z, highest number.
+_FIRST_SORT = {
+    "updated": "-updated",
+    "created": "-created",
+    "severity": "severity",
+    "customer": "customer",
+    "number": "-number",
+}
+
+
+@register.simple_tag(takes_context=True)
+def sort_header(context, key: str, label: str) -> str:
+    """A column header that sorts the list by `key`, the other way when it already does;
+    `aria-sort` tells screen readers the current order."""
+    current = context.get("sort") or "-updated"
+    first = _FIRST_SORT[key]
+    if current.lstrip("-") == key:
+        target = current[1:] if current.startswith("-") else "-" + current
+        # P0 first reads "descending" severity for a person, though it is P-ascending.
+        descending = current.startswith("-") != (key == "severity")
+        aria = format_html(' aria-sort="{}"', "descending" if descending else "ascending")
+        arrow = icon_svg("sort-down" if descending else "sort-up")
+    else:
+        target, aria, arrow = first, "", ""
+    href = with_query(context, sort=target, cursor=None)
+    return format_html(
+        '<th scope="col"{}><a class="sort-link" href="{}">{}{}</a></th>', aria, href, label, mark_safe(arrow)
+    )
