@@ -114,12 +114,25 @@ def check_widths(page, persona, language, name, url, problems, *, audit: bool):
 
 
 def data_words() -> set[str]:
-    """Words of the demo data (customer names, case titles, people): data, not UI."""
-    from cases.models import Case
+    """Words people typed or the sales console keeps (titles, messages, descriptions,
+    names of customers, people, units, roles, tokens, English category names): data,
+    not the portal's words."""
+    from accounts.models import AdminRole, ApiToken, OrgUnit
+    from cases.models import Case, Classification, Comment
     from customers.models import Customer
 
-    values = [*Case.objects.values_list("title", flat=True), *Customer.objects.values_list("name", flat=True)]
-    values += [name or "" for name in User.objects.values_list("full_name", flat=True)]
+    values = [
+        *Case.objects.values_list("title", flat=True),
+        *Case.objects.values_list("description", flat=True),
+        *(str(answers) for answers in Case.objects.values_list("answers", flat=True)),
+        *Comment.objects.values_list("body", flat=True),
+        *Customer.objects.values_list("name", flat=True),
+        *Classification.objects.values_list("display_name", flat=True),
+        *OrgUnit.objects.values_list("name", flat=True),
+        *AdminRole.objects.filter(builtin="").values_list("name", flat=True),
+        *ApiToken.objects.values_list("name", flat=True),
+        *(name or "" for name in User.objects.values_list("full_name", flat=True)),
+    ]
     return {word.lower() for value in values for word in re.findall(r"[A-Za-z]{2,}", value)}
 
 
