@@ -1,5 +1,6 @@
 """The benchmark runner (`manage.py bench_run`): starts the portal the way production does
-(gunicorn, portal.settings.production, DEBUG off, PostgreSQL, Redis) against the bench
+(gunicorn, portal.settings.bench = production plus the Server-Timing header, DEBUG off,
+PostgreSQL, Redis) against the bench
 database, signs in as the reseller agent of the biggest domain and as an operator, and
 measures, per operation, the server time (p50/p95/p99, from the Server-Timing header of
 portal/timing.py) and the SQL query count, our pages side by side with the Django admin
@@ -261,16 +262,22 @@ class Servers:
             self.redis_url = f"redis://127.0.0.1:{redis_port}/0"
             _wait_for_port(redis_port, timeout=20)
         database = settings.DATABASES["default"]
+        # Production settings plus the timing header; a checkout from before portal/settings/bench.py
+        # (--app-dir, for before/after) had the middleware everywhere, switched on by the variable.
+        has_bench_settings = (self.app_dir / "portal" / "settings" / "bench.py").exists()
         env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "portal.settings.production",
-            "DJANGO_SECRET_KEY": self.secret_key,
+            "DJANGO_SETTINGS_MODULE": "portal.settings.bench"
+            if has_bench_settings
+            else "portal.settings.production",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "SITE_URL": f"http://127.0.0.1:{self.port}",
+            "DJANGO_SECRET_KEY": self.secret_key,
             "DJANGO_SECURE_SSL_REDIRECT": "false",
             "DJANGO_SECURE_COOKIES": "false",
             "DATABASE_URL": os.environ.get("DATABASE_URL") or _database_url(database),
             "REDIS_URL": self.redis_url,
-            "PORTAL_SERVER_TIMING": "1",
+            "PORTAL_SERVER_TIMING": "1",  # what an older checkout (--app-dir) reads
             # The runner makes thousands of API calls a minute with one token.
             "API_RATE_LIMIT_PER_MINUTE": "1000000",
             "LOG_LEVEL": "WARNING",

@@ -36,6 +36,7 @@ from cases.services import (
     attachment_store,
     files_removed_on_failure,
 )
+from notifications.services import job_mail_cutoff
 from portal.errors import InvalidTransition, NotFound, PermissionRefused
 
 State = Case.State
@@ -111,10 +112,17 @@ def _reminded_for(case: Case, since: datetime) -> bool:
     return case.reminder_sent_at is not None and case.reminder_sent_at >= since
 
 
+def _mailed(due: datetime, mail_since: datetime | None) -> dict:
+    """The mark on a job's event that fell due before the job first ran here: recorded,
+    never mailed (notifications.services.job_mail_cutoff)."""
+    return {"mailed": False} if mail_since is not None and due < mail_since else {}
+
+
 @transaction.atomic
-def case_auto_close_remind(*, case_id: int, now: datetime) -> bool:
+def case_auto_close_remind(*, case_id: int, now: datetime, mail_since: datetime | None = None) -> bool:
     """Send the reminder of a waiting case whose reply is overdue by N−2 days (once per
-    wait). Returns whether it did."""
+    wait); one that fell due before `mail_since` is recorded without mail. Returns whether
+    it did."""
     case = _take(case_id)
     if case is None or case.state not in WAITING_ON_CUSTOMER:
         return False
@@ -129,7 +137,10 @@ def case_auto_close_remind(*, case_id: int, now: datetime) -> bool:
         actor=None,
         kind=CaseEvent.Kind.AUTO_CLOSE_REMINDER,
         field="reminder_sent_at",
-        after={"closes_at": auto_close_due_at(since=since, reminder_sent_at=now).isoformat()},
+        after={
+            "closes_at": auto_close_due_at(since=since, reminder_sent_at=now).isoformat(),
+            **_mailed(reminder_due_at(since), mail_since),
+        },
     )
     return True
 
@@ -153,6 +164,7 @@ def case_auto_close(*, case_id: int, now: datetime) -> bool:
 def cases_auto_close_run(*, now: datetime | None = None, limit: int = JOB_BATCH) -> dict[str, int]:
     """The periodic job: reminders first, closing two days later."""
     now = now or timezone.now()
+    mail_since = job_mail_cutoff(job="cases_auto_close", now=now)
     earliest = timedelta(days=settings.CASE_AUTO_CLOSE_DAYS) - _reminder_lead()
     candidates = (
         Case.objects.filter(state__in=WAITING_ON_CUSTOMER)
@@ -165,7 +177,7 @@ def cases_auto_close_run(*, now: datetime | None = None, limit: int = JOB_BATCH)
     for case_id in list(candidates):
         if case_auto_close(case_id=case_id, now=now):
             done["closed"] += 1
-        elif case_auto_close_remind(case_id=case_id, now=now):
+        elif case_auto_close_remind(case_id=case_id, now=now, mail_since=mail_since):
             done["reminded"] += 1
     return done
 
@@ -204,9 +216,12 @@ def cases_mark_locked_run(*, now: datetime | None = None, limit: int = 2000) -> 
 
 
 @transaction.atomic
-def case_flag_first_response_breach(*, case_id: int, now: datetime) -> bool:
+def case_flag_first_response_breach(
+    *, case_id: int, now: datetime, mail_since: datetime | None = None
+) -> bool:
     """Flag an open case that support has not answered within its first-response target
-    (tier × priority, SPEC §4), once; the flag's event mails the customer side."""
+    (tier × priority, SPEC §4), once; the flag's event mails the customer side unless the
+    target passed before `mail_since`."""
     case = _take(case_id)
     if (
         case is None
@@ -228,13 +243,14 @@ def case_flag_first_response_breach(*, case_id: int, now: datetime) -> bool:
         actor=None,
         kind=CaseEvent.Kind.FIRST_RESPONSE_BREACHED,
         field="first_response_breached_at",
-        after={"due": due.isoformat(), "priority": case.priority},
+        after={"due": due.isoformat(), "priority": case.priority, **_mailed(due, mail_since)},
     )
     return True
 
 
 def cases_flag_first_response_breaches_run(*, now: datetime | None = None, limit: int = JOB_BATCH) -> int:
     now = now or timezone.now()
+    mail_since = job_mail_cutoff(job="cases_flag_first_response_breaches", now=now)
     candidates = (
         Case.objects.filter(
             first_response_at__isnull=True, first_response_breached_at__isnull=True, is_test=False
@@ -245,7 +261,10 @@ def cases_flag_first_response_breaches_run(*, now: datetime | None = None, limit
         .order_by("due", "id")
         .values_list("pk", flat=True)[:limit]
     )
-    return sum(case_flag_first_response_breach(case_id=case_id, now=now) for case_id in list(candidates))
+    return sum(
+        case_flag_first_response_breach(case_id=case_id, now=now, mail_since=mail_since)
+        for case_id in list(candidates)
+    )
 
 
 # --------------------------------------------------------------------------- replies by mail

@@ -1,24 +1,42 @@
-"""Rendering one outbox row into a mail: HTML and plain text, in the case's language and
-time zone, with the case link, the reply address and the threading headers."""
+"""Rendering one mail: the outbox rows (changes) it collected, each described as it
+happened, from its event's before and after — never from the case as it is at send time —
+in HTML and plain text, in the case's language and time zone, with the case link, the
+reply address and the threading headers."""
 
 import re
 import zoneinfo
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from cases.lifecycle import FIRST_RESPONSE_HOURS, first_response_due
-from cases.models import Case, CaseEvent
+from cases.models import Case, CaseEvent, Comment
 from notifications.addresses import reply_address, thread_headers, thread_id
 from notifications.models import Notice, OutboxMessage
+from notifications.selectors import (
+    case_state_as_of,
+    comment_is_support_only,
+    event_is_support_only,
+    is_support_recipient,
+    support_messages_before,
+)
 
-# The first line of every text mail. Everything below it in a reply is quoted mail and
-# dropped (notifications.mailparse); it stays ASCII-framed so that it survives any client.
+# Everything below our marker line in a reply is quoted mail and dropped
+# (notifications.mailparse reads any line framed as "##- … -##", in any language).
 REPLY_MARKER = "##- Please type your reply above this line -##"
+Kind = CaseEvent.Kind
+
+
+def reply_marker() -> str:
+    """The first line of every text mail, in the active language."""
+    return _("##- Please type your reply above this line -##")
 
 
 def case_url(number: int) -> str:
@@ -26,9 +44,15 @@ def case_url(number: int) -> str:
     return f"{settings.SITE_URL}/cases/{number}/"
 
 
-def mail_subject(case: Case) -> str:
-    title = " ".join((case.title or "").split())
-    return f"[Case {case.number}] {title}"
+def _one_line(text: str) -> str:
+    return " ".join((text or "").split())
+
+
+def mail_subject(case: Case, summary: str = "") -> str:
+    """`[Case N] what happened — title`, in the active language, on one line."""
+    prefix = _("[Case %(number)s]") % {"number": case.number}
+    title = _one_line(case.title)
+    return _one_line(f"{prefix} {summary} — {title}" if summary else f"{prefix} {title}")
 
 
 def _zone(case: Case) -> zoneinfo.ZoneInfo:
@@ -38,7 +62,9 @@ def _zone(case: Case) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo("UTC")
 
 
-def _when(value: datetime | None, case: Case) -> str:
+def _when(value: datetime | str | None, case: Case) -> str:
+    if isinstance(value, str):
+        value = parse_datetime(value)
     if value is None:
         return ""
     zone = _zone(case)
@@ -58,77 +84,224 @@ def _actor_name(event: CaseEvent) -> str:
     return event.actor_email or _("The support portal")
 
 
-def _details(row: OutboxMessage) -> dict:
-    """What each kind of mail says beyond the case summary."""
+@dataclass
+class Change:
+    """One change a mail announces."""
+
+    notice: str
+    headline: str
+    summary: str  # a few words for the subject
+    quote: str = ""
+    quote_label: str = ""
+    notes: tuple[str, ...] = ()
+
+
+def _comment(case: Case, event: CaseEvent) -> Comment | None:
+    comment_id = (event.after or {}).get("comment") if isinstance(event.after, dict) else None
+    comment = case.comments.filter(pk=comment_id).first() if comment_id else None
+    return None if comment_is_support_only(comment) else comment
+
+
+def _question(case: Case, event: CaseEvent) -> Comment | None:
+    """The support reply that asked for what the customer side must now provide: the last
+    support message (never a support-only one) written before the case was set to Action
+    required."""
+    for candidate in support_messages_before(case=case, event=event):
+        if not event_is_support_only(candidate):
+            comment = _comment(case, candidate)
+            if comment is not None:
+                return comment
+    return None
+
+
+def _reopen_note() -> str:
+    days = settings.CASE_REOPEN_DAYS
+    return ngettext(
+        "The case can be reopened for %(days)s day from its closing; after that, file a follow-up case.",
+        "The case can be reopened for %(days)s days from its closing; after that, file a follow-up case.",
+        days,
+    ) % {"days": days}
+
+
+def _change(row: OutboxMessage, *, quoted_comments: set[int]) -> Change:
+    """What one row's event did, as it happened."""
     case, event, notice = row.case, row.event, row.notice
-    details: dict = {}
-    if notice in (Notice.FILED, Notice.SHARED):
-        details["description"] = case.description
-    elif notice == Notice.REPLY:
-        comment = case.comments.filter(pk=(event.after or {}).get("comment")).first()
-        details["comment_body"] = comment.body if comment else ""
-    elif notice in (Notice.STATE, Notice.CLOSED, Notice.REOPENED):
-        details["before"] = _label(Case.State, event.before)
-        details["after"] = _label(Case.State, event.after)
-        if notice == Notice.CLOSED or notice == Notice.STATE:
-            details["reopen_days"] = settings.CASE_REOPEN_DAYS
-    elif notice == Notice.AUTO_CLOSED:
-        details["days"] = settings.CASE_AUTO_CLOSE_DAYS
-        details["reopen_days"] = settings.CASE_REOPEN_DAYS
-    elif notice == Notice.SEVERITY:
-        details["before"] = _label(Case.Priority, event.before)
-        details["after"] = _label(Case.Priority, event.after)
-    elif notice == Notice.ESCALATED:
-        details["escalation_reason"] = _label(Case.EscalationReason, case.escalation_reason)
-        details["justification"] = case.escalation_justification
-    elif notice == Notice.REMINDER:
-        reminded_at = case.reminder_sent_at or event.created_at
-        details["closes_at"] = _when(
-            reminded_at + timedelta(days=settings.CASE_AUTO_CLOSE_REMINDER_DAYS), case
+    values = {
+        "actor_name": _actor_name(event),
+        "event_at": _when(event.created_at, case),
+        "number": case.number,
+    }
+    after = event.after if isinstance(event.after, dict) else {}
+    if notice == Notice.FILED:
+        if row.reason == OutboxMessage.Reason.SUBSCRIBER:
+            headline = _("%(actor_name)s filed case %(number)s and shared it with you.") % values
+        else:
+            headline = (
+                _("%(actor_name)s filed case %(number)s. Support will answer here and by mail.") % values
+            )
+        return Change(notice, headline, _("Case filed"), case.description, _("Case description"))
+    if notice == Notice.SHARED:
+        headline = (
+            _(
+                "%(actor_name)s shared case %(number)s with you. You will get mail about its updates "
+                "and can reply by mail."
+            )
+            % values
         )
-        details["days"] = settings.CASE_AUTO_CLOSE_DAYS
-    elif notice == Notice.BREACH:
+        return Change(notice, headline, _("Case shared with you"), case.description, _("Case description"))
+    if notice in (Notice.REPLY, Notice.CUSTOMER_REPLY):
+        comment = _comment(case, event)
+        if comment is not None:
+            quoted_comments.add(comment.pk)
+        if notice == Notice.REPLY:
+            return Change(
+                notice,
+                _("%(actor_name)s of the support team replied:") % values,
+                _("New reply from support"),
+                comment.body if comment else "",
+            )
+        return Change(
+            notice,
+            _("%(actor_name)s wrote (%(event_at)s):") % values,
+            _("New message from %(actor_name)s") % values,
+            comment.body if comment else "",
+        )
+    if notice == Notice.STATE:
+        values |= {"before": _label(Case.State, event.before), "after": _label(Case.State, event.after)}
+        change = Change(
+            notice,
+            _(
+                "The state of the case changed from “%(before)s” to “%(after)s” (%(actor_name)s, %(event_at)s)."
+            )
+            % values,
+            _("State: %(state)s") % {"state": values["after"]},
+        )
+        if event.after == Case.State.ACTION_REQUIRED and not is_support_recipient(row.reason):
+            question = _question(case, event)
+            if question is not None and question.pk in quoted_comments:
+                change.notes = (_("Support is waiting for your answer to the question above."),)
+            elif question is not None:
+                change.notes = (_("Support is waiting for your answer to this question:"),)
+                change.quote = question.body
+            else:
+                change.notes = (_("Support is waiting for your answer."),)
+        return change
+    if notice == Notice.CLOSED:
+        return Change(
+            notice,
+            _("%(actor_name)s closed the case (%(event_at)s).") % values,
+            _("Case closed"),
+            notes=(_reopen_note(),),
+        )
+    if notice == Notice.AUTO_CLOSED:
+        days = settings.CASE_AUTO_CLOSE_DAYS
+        headline = ngettext(
+            "The case was closed automatically: it waited %(days)s day for a reply.",
+            "The case was closed automatically: it waited %(days)s days for a reply.",
+            days,
+        ) % {"days": days}
+        return Change(notice, headline, _("Case closed automatically"), notes=(_reopen_note(),))
+    if notice == Notice.REOPENED:
+        return Change(
+            notice, _("%(actor_name)s reopened the case (%(event_at)s).") % values, _("Case reopened")
+        )
+    if notice == Notice.SEVERITY:
+        values |= {"before": _label(Case.Priority, event.before), "after": _label(Case.Priority, event.after)}
+        return Change(
+            notice,
+            _(
+                "The severity of the case changed from “%(before)s” to “%(after)s” (%(actor_name)s, %(event_at)s)."
+            )
+            % values,
+            _("Severity: %(severity)s") % {"severity": values["after"]},
+        )
+    if notice == Notice.ESCALATED:
+        reason = _label(Case.EscalationReason, after.get("reason") or case.escalation_reason)
+        return Change(
+            notice,
+            _("%(actor_name)s escalated the case (%(event_at)s).") % values,
+            _("Case escalated"),
+            case.escalation_justification,
+            _("Justification"),
+            notes=(f"{_('Reason')}: {reason}",),
+        )
+    if notice == Notice.REMINDER:
+        closes_at = after.get("closes_at") or (
+            (case.reminder_sent_at or event.created_at)
+            + timedelta(days=settings.CASE_AUTO_CLOSE_REMINDER_DAYS)
+        )
+        headline = _(
+            "This case is waiting for your reply. Without one it will be closed automatically on %(closes_at)s."
+        ) % {"closes_at": _when(closes_at, case)}
+        note = _(
+            "To keep it open, reply to this mail or send a message on the case page. If the problem is "
+            "solved, you can close the case there."
+        )
+        return Change(notice, headline, _("Waiting for your reply"), notes=(note,))
+    if notice == Notice.BREACH:
         tier = case.customer.support_tier
-        details["target_hours"] = formats.localize(FIRST_RESPONSE_HOURS[tier].get(case.priority, 24))
-        details["due_at"] = _when(
-            first_response_due(created_at=case.created_at, tier=tier, priority=case.priority), case
+        priority = after.get("priority") or case.priority
+        due = after.get("due") or first_response_due(created_at=case.created_at, tier=tier, priority=priority)
+        headline = _(
+            "The first-response target of this case (%(target_hours)s h) passed at %(due_at)s without an "
+            "answer from support."
+        ) % {
+            "target_hours": formats.localize(FIRST_RESPONSE_HOURS[tier].get(priority, 24)),
+            "due_at": _when(due, case),
+        }
+        note = _(
+            "We are sorry for the wait. The case is flagged in the support queue and will be answered as soon "
+            "as possible."
         )
-    return details
+        return Change(notice, headline, _("First-response target missed"), notes=(note,))
+    return Change(notice, str(Notice(notice).label), str(Notice(notice).label))
 
 
-def mail_context(row: OutboxMessage) -> dict:
-    """Call inside the case's language and time zone (see `render_message`)."""
-    case = row.case
+def _as_of(case: Case, last: CaseEvent) -> tuple[str, str]:
+    """The case's state and severity right after the last change the mail announces."""
+    state, priority = case_state_as_of(case=case, event=last)
+    return _label(Case.State, state), _label(Case.Priority, priority)
+
+
+def mail_context(rows: list[OutboxMessage]) -> dict:
+    """Call inside the case's language and time zone (see `render_mail`)."""
+    first = rows[0]
+    case = first.case
+    quoted: set[int] = set()
+    changes = [_change(row, quoted_comments=quoted) for row in rows]
+    summaries = list(dict.fromkeys(change.summary for change in changes))
+    summary = " · ".join(summaries[:3]) + (" …" if len(summaries) > 3 else "")
+    state, priority = _as_of(case, max((row.event for row in rows), key=lambda e: (e.created_at, e.pk)))
     return {
-        "notice": row.notice,
         "case": case,
-        "subject": mail_subject(case),
+        "changes": changes,
+        "subject": mail_subject(case, summary),
         "customer_name": case.customer.name,
-        "state": _label(Case.State, case.state),
-        "priority": _label(Case.Priority, case.priority),
+        "state": state,
+        "priority": priority,
         "case_url": case_url(case.number),
         "reply_address": reply_address(case.number),
-        "reply_marker": REPLY_MARKER,
-        "actor_name": _actor_name(row.event),
-        "event_at": _when(row.event.created_at, case),
-        "reason_code": row.reason,
-        "recipient": row.recipient_email,
+        "reply_marker": reply_marker(),
+        "reason_code": first.reason,
+        "recipient": first.recipient_email,
         "language": translation.get_language(),
-        **_details(row),
     }
 
 
-def render_message(row: OutboxMessage) -> EmailMultiAlternatives:
-    """The mail for one outbox row. The text part is the message; the HTML part says the same."""
-    case = row.case
-    language = case.language or settings.LANGUAGE_CODE
+def render_mail(rows: list[OutboxMessage]) -> EmailMultiAlternatives:
+    """One mail for the outbox rows of one (Message-ID, recipient): every change they
+    collected, in order. The text part is the message; the HTML part says the same."""
+    rows = sorted(rows, key=lambda row: (row.event.created_at, row.event_id))
+    first = rows[0]
+    case = first.case
+    language = case.language if case.language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
     with translation.override(language), timezone.override(_zone(case)):
-        context = mail_context(row)
-        text = render_to_string(f"notifications/{row.notice}.txt", context)
-        html = render_to_string(f"notifications/{row.notice}.html", context)
+        context = mail_context(rows)
+        text = render_to_string("notifications/mail.txt", context)
+        html = render_to_string("notifications/mail.html", context)
     # Template tags leave blank lines behind; a text mail reads better without runs of them.
     text = re.sub(r"\n[ \t]*(\n[ \t]*)+\n", "\n\n", text).strip() + "\n"
-    threading = thread_headers(number=case.number, message_id=row.message_id)
+    threading = thread_headers(number=case.number, message_id=first.message_id)
     headers = {
         "Message-ID": threading.message_id,
         # Auto-responders must not answer notifications (RFC 3834); Exchange honours the second.
@@ -136,18 +309,23 @@ def render_message(row: OutboxMessage) -> EmailMultiAlternatives:
         "X-Auto-Response-Suppress": "All",
         "Content-Language": language,
         "X-Portal-Case": str(case.number),
-        "X-Portal-Notice": row.notice,
+        "X-Portal-Notice": ",".join(dict.fromkeys(row.notice for row in rows)),
     }
     if threading.in_reply_to:
         headers["In-Reply-To"] = threading.in_reply_to
         headers["References"] = thread_id(case.number)
     message = EmailMultiAlternatives(
-        subject=mail_subject(case),
+        subject=context["subject"],
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[row.recipient_email],
+        to=[first.recipient_email],
         reply_to=[reply_address(case.number)],
         headers=headers,
     )
     message.attach_alternative(html, "text/html")
     return message
+
+
+def render_message(row: OutboxMessage) -> EmailMultiAlternatives:
+    """The mail of one outbox row on its own."""
+    return render_mail([row])

@@ -28,6 +28,8 @@ class Notice(models.TextChoices):
     ESCALATED = "escalated", _("Case escalated")
     REMINDER = "reminder", _("Reminder before automatic closing")
     BREACH = "breach", _("First-response target missed")
+    # To support: a customer-side message on a case assigned to the recipient.
+    CUSTOMER_REPLY = "customer_reply", _("Customer replied")
 
 
 class OutboxMessage(models.Model):
@@ -41,6 +43,10 @@ class OutboxMessage(models.Model):
         CREATOR = "creator", _("filed the case")
         CONTACT = "contact", _("is the case contact")
         SUBSCRIBER = "subscriber", _("the case is shared with this address")
+        # The support side (SPEC §6, issue 13): the engineer the case is assigned to, and the
+        # support address that takes escalations of unassigned cases.
+        ASSIGNEE = "assignee", _("is assigned to the case")
+        SUPPORT = "support", _("receives escalations of unassigned cases")
 
     event = models.ForeignKey(CaseEvent, on_delete=models.PROTECT, related_name="+")
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
@@ -59,6 +65,9 @@ class OutboxMessage(models.Model):
     # Fixed when the row is written, so that every attempt sends the same Message-ID. The
     # filing mail carries the case's thread id (the same for each of its recipients); every
     # later mail answers it with In-Reply-To and References, so mail clients thread them.
+    # Rows of one case to one address written within NOTIFICATION_COALESCE_SECONDS share
+    # the Message-ID of the first: (message_id, recipient_email) is one mail, sent once,
+    # listing every change (see notifications.services).
     message_id = models.CharField(_("Message-ID"), max_length=250)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     # When the next attempt is due; the sweep queues rows overdue by OUTBOX_SWEEP_AGE_SECONDS.
@@ -87,6 +96,13 @@ class OutboxMessage(models.Model):
                 fields=["next_attempt_at"], condition=Q(status="PENDING"), name="outbox_pending_due_idx"
             ),
             models.Index(fields=["status", "-created_at"], name="outbox_status_created_idx"),
+            # The open mail of a case to an address, and the rows of one mail.
+            models.Index(
+                fields=["case", "recipient_email"],
+                condition=Q(status="PENDING"),
+                name="outbox_pending_case_to_idx",
+            ),
+            models.Index(fields=["message_id", "recipient_email"], name="outbox_mail_rows_idx"),
         ]
 
     def __str__(self) -> str:
@@ -129,3 +145,20 @@ class InboundMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sender} → {self.recipient}: {self.outcome}"
+
+
+class JobRun(models.Model):
+    """That a periodic job has run here before. On its first run a job mails nothing about
+    what fell due longer than JOB_FIRST_RUN_LOOKBACK_SECONDS ago (a fresh install or the
+    demo data starts quiet); later runs mail everything they find."""
+
+    name = models.CharField(_("job"), max_length=80, primary_key=True)
+    first_run_at = models.DateTimeField(_("first run"), default=timezone.now)
+    last_run_at = models.DateTimeField(_("last run"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("periodic job run")
+        verbose_name_plural = _("periodic job runs")
+
+    def __str__(self) -> str:
+        return self.name

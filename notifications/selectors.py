@@ -9,8 +9,8 @@ from django.conf import settings
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import User
-from cases.models import Case, CaseEvent, CaseSubscriber
+from accounts.models import Domain, User
+from cases.models import Case, CaseEvent, CaseSubscriber, Comment
 from cases.selectors import case_visible_to
 from notifications.models import InboundMail, Notice, OutboxMessage
 
@@ -39,9 +39,57 @@ def address_is_subscribed(*, case_id: int, address: str) -> bool:
     return CaseSubscriber.objects.filter(case_id=case_id, email__iexact=(address or "").strip()).exists()
 
 
+# --------------------------------------------------------------------------- support-only (R11)
+
+# Events the reseller and customer side must never hear of, by kind. Internal notes are
+# support-only whatever shape they take in cases/: a kind listed here, a `support_only` or
+# `internal` flag on the event, an `internal`/`support_only` key in its `after`, or a
+# comment carrying such a flag.
+SUPPORT_ONLY_EVENT_KINDS = frozenset({"NOTE_ADDED", "INTERNAL_NOTE", "NOTE", "ASSIGNED"})
+_FLAGS = ("support_only", "internal", "is_internal", "is_note")
+_SUPPORT_VISIBILITIES = {"SUPPORT", "SUPPORT_ONLY", "INTERNAL"}
+
+
+def _flagged(obj) -> bool:
+    if isinstance(obj, dict):
+        return any(bool(obj.get(flag)) for flag in _FLAGS) or obj.get("visibility") in _SUPPORT_VISIBILITIES
+    return (
+        any(getattr(obj, flag, False) is True for flag in _FLAGS)
+        or getattr(obj, "visibility", None) in _SUPPORT_VISIBILITIES
+    )
+
+
+def comment_is_support_only(comment) -> bool:
+    return comment is not None and _flagged(comment)
+
+
+def event_is_support_only(event: CaseEvent) -> bool:
+    """Is this event for the support organisation alone (SPEC R11)? When in doubt, yes for
+    anything named like a note."""
+    if event.kind in SUPPORT_ONLY_EVENT_KINDS or "NOTE" in (event.kind or "").upper():
+        return True
+    if _flagged(event) or _flagged(event.after) or _flagged(event.before):
+        return True
+    comment_id = event.after.get("comment") if isinstance(event.after, dict) else None
+    return bool(comment_id) and comment_is_support_only(Comment.objects.filter(pk=comment_id).first())
+
+
+def is_support_recipient(reason: str) -> bool:
+    return reason in (Reason.ASSIGNEE, Reason.SUPPORT)
+
+
 def recipient_allowed(*, case_id: int, address: str, user: User | None, reason: str) -> bool:
     """May this recipient get mail about the case now? Asked when the outbox row is written
     and again right before the mail leaves."""
+    if reason == Reason.ASSIGNEE:
+        # Only while the case is still theirs: a reassigned case mails the new engineer.
+        return (
+            user is not None
+            and user_may_see_case(user=user, case_id=case_id)
+            and Case.objects.filter(pk=case_id, assignee=user).exists()
+        )
+    if reason == Reason.SUPPORT:
+        return user is None and address.lower() == settings.SUPPORT_ESCALATION_EMAIL
     if user is not None:
         return user_may_see_case(user=user, case_id=case_id)
     if reason == Reason.SUBSCRIBER:
@@ -107,6 +155,55 @@ def wanting(recipients: list[Recipient], notice: str) -> list[Recipient]:
     accounts have the choice; a subscriber's address without an account stops mail by
     being unshared."""
     return [r for r in recipients if r.user is None or notice not in (r.user.muted_notices or [])]
+
+
+def _from_customer_side(event: CaseEvent) -> bool:
+    if event.actor is not None:
+        return event.actor.domain.kind != Domain.Kind.SUPPORT
+    return bool(event.actor_email)  # a subscriber writing by mail; None and no address: a job
+
+
+def support_recipients(*, event: CaseEvent) -> list[Recipient]:
+    """Who on the support side hears of `event` (issue 13): the assigned engineer when the
+    customer side replies, escalates, closes, reopens or changes the severity of their case;
+    the support address (SUPPORT_ESCALATION_EMAIL) when an unassigned case is escalated."""
+    if not _from_customer_side(event):
+        return []
+    case = event.case
+    assignee = case.assignee
+    if assignee is not None:
+        if assignee.is_active and user_may_see_case(user=assignee, case_id=case.pk):
+            return [Recipient(assignee.mail_address.lower(), assignee, Reason.ASSIGNEE)]
+        return []
+    if event.kind == CaseEvent.Kind.ESCALATED and settings.SUPPORT_ESCALATION_EMAIL:
+        return [Recipient(settings.SUPPORT_ESCALATION_EMAIL, None, Reason.SUPPORT)]
+    return []
+
+
+def support_messages_before(*, case: Case, event: CaseEvent, limit: int = 10) -> list[CaseEvent]:
+    """The last support messages of the case written before `event`, newest first."""
+    return list(
+        CaseEvent.objects.select_related("actor__domain")
+        .filter(
+            case=case, kind=CaseEvent.Kind.COMMENTED, actor__domain__kind=Domain.Kind.SUPPORT, pk__lt=event.pk
+        )
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def case_state_as_of(*, case: Case, event: CaseEvent) -> tuple[str, str]:
+    """The case's state and priority right after `event`, from the history (a mail
+    describes the case as its changes left it, not as it is when the mail leaves)."""
+    Kind = CaseEvent.Kind
+    history = CaseEvent.objects.filter(case=case, pk__lte=event.pk).order_by("-created_at", "-id")
+    state = history.filter(kind=Kind.STATE_CHANGED).values_list("after", flat=True).first()
+    priority = history.filter(kind=Kind.PRIORITY_CHANGED).values_list("after", flat=True).first()
+    created = history.filter(kind=Kind.CREATED).values_list("after", flat=True).first()
+    if state is None:
+        state = Case.State.NEW if created is not None else case.state
+    if priority is None:
+        priority = created.get("priority") if isinstance(created, dict) else None
+    return state, priority or case.priority
 
 
 def case_for_reply_address(*, number: int) -> Case | None:

@@ -29,9 +29,17 @@ from kombu.exceptions import OperationalError as BrokerError
 from accounts.models import Domain
 from cases.models import CaseEvent
 from notifications.addresses import new_message_id, thread_id
-from notifications.mail import render_message
-from notifications.models import Notice, OutboxMessage
-from notifications.selectors import notification_recipients, outbox_due_for_sweep, recipient_allowed
+from notifications.mail import render_mail
+from notifications.models import JobRun, Notice, OutboxMessage
+from notifications.selectors import (
+    Recipient,
+    event_is_support_only,
+    is_support_recipient,
+    notification_recipients,
+    outbox_due_for_sweep,
+    recipient_allowed,
+    support_recipients,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -67,9 +75,12 @@ def _still_filing(case_id: int) -> bool:
 
 
 def notice_for_event(event: CaseEvent) -> str | None:
-    """The mail an event makes, or None. SPEC §6: filed, support reply, state change,
-    severity change, escalation, close, reopen, reminder, first-response breach — and
-    "shared with you" for a subscriber added later."""
+    """The mail an event makes for the customer side, or None. SPEC §6: filed, support
+    reply, state change, severity change, escalation, close, reopen, reminder,
+    first-response breach — and "shared with you" for a subscriber added later. Nothing
+    support-only (R11), and nothing a periodic job wrote as not to be mailed."""
+    if event_is_support_only(event) or _not_to_be_mailed(event):
+        return None
     kind = event.kind
     if kind == Kind.CREATED:
         return Notice.FILED
@@ -94,52 +105,139 @@ def notice_for_event(event: CaseEvent) -> str | None:
     }.get(kind)
 
 
+def support_notice_for_event(event: CaseEvent) -> str | None:
+    """The mail an event makes for the support side (the assignee, the escalation address):
+    a customer-side message, escalation, severity change, close or reopen."""
+    if event.kind == Kind.COMMENTED and not event_is_support_only(event):
+        return Notice.CUSTOMER_REPLY
+    if event.kind in (Kind.ESCALATED, Kind.PRIORITY_CHANGED, Kind.STATE_CHANGED):
+        return notice_for_event(event)
+    return None
+
+
+def _not_to_be_mailed(event: CaseEvent) -> bool:
+    """A periodic job's event about something that fell due before the job ever ran here
+    (`job_mail_cutoff`) says so in its `after`; it stays in the history, unmailed."""
+    return isinstance(event.after, dict) and event.after.get("mailed") is False
+
+
+def _wanted(recipients: list[Recipient], *, notice: str) -> list[Recipient]:
+    """The recipients who want this kind of mail (a per-person preference filter goes here)."""
+    return recipients
+
+
+def _open_mail(*, case_id: int, address: str, now: datetime) -> OutboxMessage | None:
+    """The first row of the mail to `address` about this case that is still collecting
+    changes (its send time has not come), row-locked; None when there is none. SKIP LOCKED:
+    a request never waits for a worker; if one holds the row, the change opens a new mail."""
+    open_row = (
+        OutboxMessage.objects.filter(
+            case_id=case_id,
+            recipient_email=address,
+            status=Status.PENDING,
+            attempts=0,
+            next_attempt_at__gt=now,
+        )
+        .order_by("id")
+        .values("message_id")
+        .first()
+    )
+    if open_row is None:
+        return None
+    leader = (
+        OutboxMessage.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(pk=_first_row_id(message_id=open_row["message_id"], address=address))
+        .first()
+    )
+    if leader is None or leader.status != Status.PENDING or leader.attempts or leader.next_attempt_at <= now:
+        return None
+    return leader
+
+
+def _first_row_id(*, message_id: str, address: str) -> int | None:
+    return (
+        OutboxMessage.objects.filter(message_id=message_id, recipient_email=address, status=Status.PENDING)
+        .order_by("id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
 def outbox_write_for_event(event: CaseEvent) -> list[OutboxMessage]:
     """Write the outbox rows for `event`, in the caller's transaction, and queue them
     once it commits. Precondition: `event` was just created in an open transaction (it is
     called from `cases.services._event`). Guarantees: at most one row per (event,
-    recipient); only recipients allowed at this moment get a row."""
+    recipient); only recipients allowed at this moment get a row; a support-only event
+    never gets a row for the customer side. A row joins the mail to the same address
+    about the same case that is still collecting changes (NOTIFICATION_COALESCE_SECONDS
+    from its first change) or opens one."""
     if event.kind == Kind.CREATED:
         _filing_started(event.case_id)
+    wanted: list[tuple[Recipient, str]] = []
     notice = notice_for_event(event)
-    if notice is None:
-        return []
-    recipients = notification_recipients(event=event, notice=notice)
-    if not recipients:
+    if notice is not None:
+        wanted += [
+            (r, notice) for r in _wanted(notification_recipients(event=event, notice=notice), notice=notice)
+        ]
+    support_notice = support_notice_for_event(event)
+    if support_notice is not None:
+        taken = {r.address for r, _n in wanted}
+        wanted += [
+            (r, support_notice)
+            for r in _wanted(support_recipients(event=event), notice=support_notice)
+            if r.address not in taken
+        ]
+    if not wanted:
         return []
     number = event.case.number
-    rows = [
-        OutboxMessage.objects.create(
-            event=event,
-            case_id=event.case_id,
-            notice=notice,
-            recipient_email=recipient.address,
-            recipient_user=recipient.user,
-            reason=recipient.reason,
-            message_id=thread_id(number) if notice == Notice.FILED else new_message_id(number, event.pk),
-            created_at=event.created_at,
-            next_attempt_at=event.created_at,
+    now = timezone.now()
+    window = timedelta(seconds=settings.NOTIFICATION_COALESCE_SECONDS)
+    rows = []
+    for recipient, row_notice in wanted:
+        leader = _open_mail(case_id=event.case_id, address=recipient.address, now=now) if window else None
+        if leader is not None:
+            message_id, send_at = leader.message_id, leader.next_attempt_at
+        else:
+            message_id = thread_id(number) if row_notice == Notice.FILED else new_message_id(number, event.pk)
+            send_at = event.created_at + window
+        rows.append(
+            OutboxMessage.objects.create(
+                event=event,
+                case_id=event.case_id,
+                notice=row_notice,
+                recipient_email=recipient.address,
+                recipient_user=recipient.user,
+                reason=recipient.reason,
+                message_id=message_id,
+                created_at=event.created_at,
+                next_attempt_at=send_at,
+            )
         )
-        for recipient in recipients
-    ]
-    ids = [row.pk for row in rows]
-    transaction.on_commit(lambda: outbox_enqueue(ids))
+    by_time: dict[datetime, list[int]] = {}
+    for row in rows:
+        by_time.setdefault(row.next_attempt_at, []).append(row.pk)
+    for send_at, ids in by_time.items():
+        transaction.on_commit(lambda ids=ids, send_at=send_at: outbox_enqueue(ids, eta=send_at))
     return rows
 
 
 # --------------------------------------------------------------------------- queueing
 
 
-def outbox_enqueue(ids: list[int]) -> int:
-    """Queue one send task per row. Never raises and never makes the caller wait for a
-    broker that is down: one connection attempt, no retries. A row that could not be
-    queued stays PENDING in the database and the sweep queues it later. Returns how many
-    were queued."""
+def outbox_enqueue(ids: list[int], *, eta: datetime | None = None) -> int:
+    """Queue one send task per row, to run at `eta` (a coalesced mail's send time) or at
+    once. Never raises and never makes the caller wait for a broker that is down: one
+    connection attempt, no retries. A row that could not be queued stays PENDING in the
+    database and the sweep queues it later. Returns how many were queued."""
     from notifications.tasks import outbox_send  # the tasks module imports this one
 
     app = outbox_send.app
+    countdown = max(0.0, (eta - timezone.now()).total_seconds()) if eta is not None else 0.0
     if app.conf.task_always_eager:
-        # No broker (the SQLite demo, most tests): send right here, after the commit.
+        # No broker (the SQLite demo, most tests): send right here, after the commit. A mail
+        # that collects changes first is left to the sweep (there is no broker to wait in).
+        if countdown:
+            return 0
         for pk in ids:
             try:
                 outbox_send.apply_async((pk,))
@@ -150,7 +248,7 @@ def outbox_enqueue(ids: list[int]) -> int:
     try:
         with app.connection_for_write(connect_timeout=2, transport_options={"max_retries": 0}) as conn:
             for pk in ids:
-                outbox_send.apply_async((pk,), retry=False, connection=conn)
+                outbox_send.apply_async((pk,), retry=False, connection=conn, countdown=countdown or None)
                 queued += 1
     except (BrokerError, ConnectionError, OSError, TimeoutError):
         logger.warning(
@@ -200,78 +298,112 @@ def _describe(error: Exception) -> str:
 
 
 def outbox_deliver(*, message_id: int) -> Delivery:
-    """Send one outbox row, at most once. Preconditions: none (any id, any number of
-    times, from any number of workers). Guarantees: the mail is handed to the SMTP server
-    only by the transaction that holds the row's lock and then marks it SENT; a recipient
-    who may no longer receive it (lost access, unshared) gets nothing and the row is
-    SKIPPED; a temporary failure schedules the next attempt with backoff, a permanent one
-    or the last allowed attempt ends as FAILED for the operators."""
+    """Send the mail an outbox row belongs to, at most once. A mail is every PENDING row
+    with the row's Message-ID and recipient (the changes it collected); it is sent by the
+    transaction that holds the lock of its first row and marks them all SENT.
+    Preconditions: none (any id, any number of times, from any number of workers).
+    Guarantees: the mail is handed to the SMTP server only by the transaction that holds
+    the first row's lock and then marks every row of it SENT; a recipient who may no
+    longer receive it (lost access, unshared, unassigned) gets nothing and the rows are
+    SKIPPED, as is any support-only change for a customer-side recipient (R11); a
+    temporary failure schedules the next attempt with backoff, a permanent one or the last
+    allowed attempt ends as FAILED for the operators."""
     with transaction.atomic():
+        target = (
+            OutboxMessage.objects.filter(pk=message_id)
+            .values("message_id", "recipient_email", "status")
+            .first()
+        )
+        if target is None:
+            return Delivery("BUSY")  # no such row
+        if target["status"] != Status.PENDING:
+            return Delivery("DONE")
+        first_id = _first_row_id(message_id=target["message_id"], address=target["recipient_email"])
         row = (
             OutboxMessage.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("case__customer", "event__actor", "recipient_user")
-            .filter(pk=message_id)
+            .filter(pk=first_id)
             .first()
         )
         if row is None:
-            return Delivery("BUSY")  # being sent by another worker right now (or no such row)
+            return Delivery("BUSY")  # being sent by another worker right now
         if row.status != Status.PENDING:
             return Delivery("DONE")
         now = timezone.now()
         if row.next_attempt_at > now:
-            # A duplicate arriving before the backoff is over; the scheduled retry or the sweep sends it.
+            # Still collecting changes, or a duplicate arriving before the backoff is over;
+            # the scheduled task, the retry or the sweep sends it.
             return Delivery("NOT_DUE")
+        rows = list(
+            OutboxMessage.objects.select_for_update(of=("self",))
+            .select_related("case__customer", "event__actor", "recipient_user")
+            .filter(message_id=row.message_id, recipient_email=row.recipient_email, status=Status.PENDING)
+            .order_by("event__created_at", "event_id")
+        )
         if not recipient_allowed(
             case_id=row.case_id, address=row.recipient_email, user=row.recipient_user, reason=row.reason
         ):
-            row.status = Status.SKIPPED
-            row.last_error = "The recipient may no longer receive mail about this case."
-            row.save(update_fields=["status", "last_error"])
+            _mark(
+                rows,
+                status=Status.SKIPPED,
+                last_error="The recipient may no longer receive mail about this case.",
+            )
             logger.info(
                 "Outbox message %s skipped: %s lost access or was unshared.", row.pk, row.recipient_email
             )
             return Delivery(Status.SKIPPED)
-        row.attempts += 1
+        if not is_support_recipient(row.reason):
+            hidden = [r for r in rows if event_is_support_only(r.event)]
+            if hidden:
+                _mark(hidden, status=Status.SKIPPED, last_error="Support-only: never mailed to this side.")
+                rows = [r for r in rows if r not in hidden]
+            if not rows:
+                return Delivery(Status.SKIPPED)
+        for member in rows:
+            member.attempts += 1
         try:
-            message = render_message(row)
+            message = render_mail(rows)
         except Exception as error:
             logger.exception("Outbox message %s could not be rendered.", row.pk)
-            return _failed(row, error, now=now, permanent=True)
+            return _failed(rows, error, now=now, permanent=True)
         try:
             message.send()
         except Exception as error:
-            return _failed(row, error, now=now, permanent=is_permanent_failure(error))
-        row.status = Status.SENT
-        row.sent_at = now
-        row.last_error = ""
-        row.save(update_fields=["status", "sent_at", "attempts", "last_error"])
-    logger.info("Outbox message %s sent to %s.", message_id, row.recipient_email)
+            return _failed(rows, error, now=now, permanent=is_permanent_failure(error))
+        _mark(rows, status=Status.SENT, sent_at=now, last_error="")
+    logger.info("Outbox message %s sent to %s (%d change(s)).", message_id, row.recipient_email, len(rows))
     return Delivery(Status.SENT)
 
 
-def _failed(row: OutboxMessage, error: Exception, *, now: datetime, permanent: bool) -> Delivery:
-    row.last_error = _describe(error)
+def _mark(rows: list[OutboxMessage], **values) -> None:
+    for member in rows:
+        for name, value in values.items():
+            setattr(member, name, value)
+    OutboxMessage.objects.bulk_update(rows, [*values, "attempts"])
+
+
+def _failed(rows: list[OutboxMessage], error: Exception, *, now: datetime, permanent: bool) -> Delivery:
+    row = rows[0]
+    last_error = _describe(error)
     if permanent or row.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-        row.status = Status.FAILED
-        row.save(update_fields=["status", "attempts", "last_error"])
+        _mark(rows, status=Status.FAILED, last_error=last_error)
         logger.error(
             "Outbox message %s to %s failed for good after %d attempt(s): %s",
             row.pk,
             row.recipient_email,
             row.attempts,
-            row.last_error,
+            last_error,
         )
         return Delivery(Status.FAILED)
     delay = retry_delay(row.attempts)
-    row.next_attempt_at = now + timedelta(seconds=delay)
-    row.save(update_fields=["attempts", "last_error", "next_attempt_at"])
+    _mark(rows, last_error=last_error, next_attempt_at=now + timedelta(seconds=delay))
     logger.warning(
         "Outbox message %s to %s failed (attempt %d), next in %d s: %s",
         row.pk,
         row.recipient_email,
         row.attempts,
         delay,
-        row.last_error,
+        last_error,
     )
     return Delivery(Status.PENDING, retry_in=delay)
 
@@ -309,3 +441,19 @@ def outbox_retry(*, message_ids: list[int]) -> int:
     if ids:
         transaction.on_commit(lambda: outbox_enqueue(ids))
     return len(ids)
+
+
+# --------------------------------------------------------------------------- periodic jobs
+
+
+def job_mail_cutoff(*, job: str, now: datetime) -> datetime | None:
+    """What a periodic job may still mail about: on its first run here, only what fell due
+    within JOB_FIRST_RUN_LOOKBACK_SECONDS (a fresh install or the demo data starts quiet);
+    on every later run, everything (None). Records the run."""
+    run, created = JobRun.objects.get_or_create(name=job, defaults={"first_run_at": now, "last_run_at": now})
+    if not created:
+        JobRun.objects.filter(pk=job).update(last_run_at=now)
+        # A first run that did not finish (a batch limit, a crash) keeps its look-back.
+        if run.first_run_at < now - timedelta(seconds=settings.JOB_FIRST_RUN_LOOKBACK_SECONDS):
+            return None
+    return run.first_run_at - timedelta(seconds=settings.JOB_FIRST_RUN_LOOKBACK_SECONDS)

@@ -1,5 +1,6 @@
-"""Server timing for the benchmark (bench/run.py): with PORTAL_SERVER_TIMING=1 every
-response carries
+"""Server timing for the benchmark (bench/run.py): installed only by the local, test and bench
+settings; active with the setting SERVER_TIMING (portal.settings.bench, which the benchmark runs)
+or PORTAL_SERVER_TIMING=1 in the environment. Then every response carries
 
     Server-Timing: app;dur=<ms in Django>, sql;dur=<ms in SQL>;desc="<n> queries"
 
@@ -15,6 +16,7 @@ import os
 import time
 from contextlib import ExitStack
 
+from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
 from django.db import connections
 
@@ -37,7 +39,8 @@ class _QueryTimer:
 
 class ServerTimingMiddleware:
     def __init__(self, get_response):
-        if os.environ.get(ENV_VAR, "").strip().lower() not in {"1", "true", "yes", "on"}:
+        asked = os.environ.get(ENV_VAR, "").strip().lower() in {"1", "true", "yes", "on"}
+        if not (asked or getattr(settings, "SERVER_TIMING", False)):
             raise MiddlewareNotUsed
         self.get_response = get_response
 

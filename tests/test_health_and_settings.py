@@ -40,6 +40,9 @@ def test_production_settings_pass_the_deploy_check():
         **os.environ,
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
         "DJANGO_ALLOWED_HOSTS": "portal.example",
+        "SITE_URL": "https://portal.example",
+        "DATABASE_URL": "postgres://portal@127.0.0.1:5432/portal",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
     }
     for name in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"):
         env.pop(name, None)

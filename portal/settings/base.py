@@ -59,13 +59,12 @@ LOCAL_APPS = [
     "customers",
     "cases",
     "notifications",
-    "bench",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
+# Development-only apps and middleware (the benchmark's) are added by local.py, test.py and
+# bench.py, never here: production runs without them.
 MIDDLEWARE = [
-    # First, so that it times the whole stack; inactive unless PORTAL_SERVER_TIMING=1 (benchmark).
-    "portal.timing.ServerTimingMiddleware",
     "portal.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -226,6 +225,14 @@ REPLY_EMAIL_LOCALPART = env("REPLY_EMAIL_LOCALPART", "reply").lower()
 # The SMTP/LMTP listener for replies (`manage.py mail_listener`).
 MAIL_LISTENER_HOST = env("MAIL_LISTENER_HOST", "127.0.0.1")
 MAIL_LISTENER_PORT = env_int("MAIL_LISTENER_PORT", 2525)
+# Changes to one case within this many seconds reach each recipient as one mail listing
+# them all (issue 13). Without a broker (the SQLite demo: no beat to send later) mail
+# leaves at once.
+NOTIFICATION_COALESCE_SECONDS = env_int("NOTIFICATION_COALESCE_SECONDS", 120 if REDIS_URL else 0)
+# Escalations of cases nobody is assigned to are mailed here (assigned ones to the engineer).
+SUPPORT_ESCALATION_EMAIL = env("SUPPORT_ESCALATION_EMAIL", "escalations@support.example").lower()
+# On a periodic job's first run, nothing that fell due longer ago than this is mailed.
+JOB_FIRST_RUN_LOOKBACK_SECONDS = env_int("JOB_FIRST_RUN_LOOKBACK_SECONDS", 600)
 # Outbox rows still pending this many seconds after they were due are queued again by the sweep.
 OUTBOX_SWEEP_AGE_SECONDS = env_int("OUTBOX_SWEEP_AGE_SECONDS", 60)
 # One mail is tried at most this often; waits double from the backoff up to its cap.

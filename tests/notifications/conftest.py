@@ -161,11 +161,16 @@ def private_redis(tmp_path):
 
 
 def _reset_broker_pools(app) -> None:
+    from kombu import pools
+
     if app._pool is not None:
         app._pool.force_close_all()
     app._pool = None
     with contextlib.suppress(AttributeError, KeyError):
         app.__dict__["amqp"]._producer_pool = None
+    # kombu keeps producer pools per connection in a registry of its own: without this, a
+    # later test (even an eager one) is handed a producer pool whose connections are closed.
+    pools.reset()
 
 
 @pytest.fixture

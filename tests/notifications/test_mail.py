@@ -1,12 +1,16 @@
 """The mail itself: HTML and text, in the case's language (English and Korean), subject
 `[Case N] title`, a link to the case, the per-case reply address, and threading headers."""
 
+import re
+from html import unescape
+
 import pytest
 from django.conf import settings
 
-from cases.models import CaseEvent
+from cases.models import Case, CaseEvent
 from cases.services import (
     _event,
+    case_assign,
     case_change_priority,
     case_close,
     case_comment_add,
@@ -16,7 +20,7 @@ from cases.services import (
     case_subscribers_set,
 )
 from notifications.addresses import reply_address, reply_address_case_number, thread_id
-from notifications.mail import REPLY_MARKER, render_message
+from notifications.mail import REPLY_MARKER, render_mail, render_message
 from notifications.models import Notice, OutboxMessage
 
 
@@ -25,6 +29,7 @@ def walk_through_every_mail(w, file_case, *, language: str):
     case = file_case(
         w.agent, w.acme, language=language, time_zone="Asia/Seoul", subscribers=["boss@acme.example"]
     )
+    case_assign(user=w.engineer, case=case, assignee=w.engineer)
     case_subscribers_set(user=w.agent, case=case, add=["late@acme.example"])
     case_comment_add(user=w.engineer, case=case, body="Please send the headers.\n<script>alert(1)</script>")
     case_set_state(user=w.engineer, case=case, state="SOLUTION_PROVIDED")
@@ -32,6 +37,7 @@ def walk_through_every_mail(w, file_case, *, language: str):
     case_escalate(user=w.acme_user, case=case, reason="BUSINESS_IMPACT", justification="Payroll is blocked.")
     case_close(user=w.agent, case=case)
     case_reopen(user=w.acme_user, case=case)
+    case_comment_add(user=w.acme_user, case=case, body="Here are the headers.")  # to the assignee
     # What the periodic jobs write (their rules are tested in test_jobs.py).
     _event(case, actor=None, kind=CaseEvent.Kind.FIRST_RESPONSE_BREACHED, field="first_response_breached_at")
     _event(case, actor=None, kind=CaseEvent.Kind.AUTO_CLOSE_REMINDER, field="reminder_sent_at")
@@ -53,15 +59,17 @@ def walk_through_every_mail(w, file_case, *, language: str):
 def test_every_mail_renders_as_html_and_text_in_the_cases_language(w, file_case, language):
     case, rows = walk_through_every_mail(w, file_case, language=language)
     assert set(rows) == set(Notice.values)
-    view, reply_note = (
-        ("케이스 보기", "이 메일에 답장하면") if language == "ko" else ("View the case", "Reply to this mail")
+    view, reply_note, prefix, marker = (
+        ("케이스 보기", "이 메일에 답장하면", f"[케이스 {case.number}] ", "##- 이 줄 위에")
+        if language == "ko"
+        else ("View the case", "Reply to this mail", f"[Case {case.number}] ", REPLY_MARKER)
     )
     for notice, row in rows.items():
         message = render_message(row)
         html, mime = message.alternatives[0]
         assert mime == "text/html"
-        assert message.subject == f"[Case {case.number}] {case.title}", notice
-        assert message.body.startswith(REPLY_MARKER), notice
+        assert message.subject.startswith(prefix) and message.subject.endswith(f" — {case.title}"), notice
+        assert message.body.startswith(marker), notice
         assert f"{settings.SITE_URL}/cases/{case.number}/" in message.body, notice
         assert f'href="{settings.SITE_URL}/cases/{case.number}/"' in html, notice
         assert view in message.body and view in html, notice
@@ -136,7 +144,12 @@ def test_mails_about_one_case_thread_together(
         assert root in later["References"]
         assert later["Message-ID"] != root
     assert reply["Message-ID"] != state["Message-ID"]
-    assert {m["Subject"] for m in (filed, reply, state)} == {f"[Case {case.number}] {case.title}"}
+    # Each subject says what happened (issue 13: three mails with one subject told nothing).
+    assert [str(m["Subject"]).strip() for m in (filed, reply, state)] == [
+        f"[Case {case.number}] Case filed — {case.title}",
+        f"[Case {case.number}] New reply from support — {case.title}",
+        f"[Case {case.number}] State: Solution provided — {case.title}",
+    ]
     assert reply_address_case_number(str(reply["Reply-To"])) == case.number
     assert reply["Auto-Submitted"] == "auto-generated"
     assert reply.get_body(("html",)) is not None and reply.get_body(("plain",)) is not None
@@ -158,7 +171,10 @@ def test_the_subject_is_one_line_whatever_the_title(w, file_case):
     case, rows = walk_through_every_mail(w, file_case, language="en")
     row = rows[Notice.REPLY]
     row.case.title = "Mail\r\nBcc: victim@example.com delayed"
-    assert render_message(row).subject == f"[Case {case.number}] Mail Bcc: victim@example.com delayed"
+    assert (
+        render_message(row).subject
+        == f"[Case {case.number}] New reply from support — Mail Bcc: victim@example.com delayed"
+    )
 
 
 def test_reply_addresses_carry_a_token_only_the_portal_can_make(settings):
@@ -175,3 +191,47 @@ def test_reply_addresses_carry_a_token_only_the_portal_can_make(settings):
     settings.SECRET_KEY = "a-new-secret-key"
     assert reply_address_case_number(address) == 40000123
     assert reply_address(40000123) != address
+
+
+# Words that may stay in Latin letters in Korean mail: product and company names, the
+# severity codes inside their labels, and the time zone's IANA name.
+KOREAN_ALLOWED = {"Google", "Workspace", "Gmail", "Asia", "Seoul", "UTC", "KST", "P0", "P1", "P2", "P3", "P4"}
+
+
+def _visible_text(html: str) -> str:
+    html = re.sub(r"<(style|title)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    return unescape(re.sub(r"<[^>]+>", " ", html))
+
+
+def test_korean_mail_is_korean_from_subject_to_footer(w, file_case):
+    """Issue 12: every mail type rendered in Korean, alone and collected into one mail,
+    has no raw enum name and no English word outside the allow-list."""
+    case, rows = walk_through_every_mail(w, file_case, language="ko")
+    everything = list(OutboxMessage.objects.filter(case=case).select_related("case", "event").order_by("id"))
+    user_text = [
+        case.title,
+        case.description,
+        "Please send the headers.",
+        "<script>alert(1)</script>",
+        "Payroll is blocked.",
+        "Here are the headers.",
+    ]
+    people = {u.display_name for u in (w.agent, w.acme_user, w.engineer)} | {case.customer.name}
+    raw = set(Case.State.values) | set(Case.EscalationReason.values) | set(CaseEvent.Kind.values)
+    raw |= set(Notice.values) | set(OutboxMessage.Reason.values) | {"PREMIUM", "ENHANCED", "STANDARD"}
+    messages = [render_message(row) for row in rows.values()]
+    by_address = {}
+    for row in everything:
+        by_address.setdefault(row.recipient_email, []).append(row)
+    messages += [render_mail(group) for group in by_address.values()]  # every change in one mail
+    for message in messages:
+        for part in (message.subject, message.body, _visible_text(message.alternatives[0][0])):
+            for text in user_text + sorted(people, key=len, reverse=True):
+                part = part.replace(text, " ")
+            part = re.sub(r"\S+@\S+|https?://\S+", " ", part)
+            words = set(re.findall(r"[A-Za-z][A-Za-z0-9_]+", part))
+            assert not words & raw, (message.extra_headers["X-Portal-Notice"], words & raw)
+            assert words <= KOREAN_ALLOWED, (message.extra_headers["X-Portal-Notice"], words - KOREAN_ALLOWED)
+        assert message.subject.startswith(f"[케이스 {case.number}] ")
+        assert message.body.startswith("##- 이 줄 위에 답장을 작성하세요 -##")
+        assert "리셀러 지원 포털" in message.body

@@ -150,7 +150,8 @@ def test_escalation_is_mailed(w, acme_case, act, mailoutbox):
             user=w.acme_user, case=acme_case, reason="BUSINESS_IMPACT", justification="Payroll mail is stuck."
         )
     )
-    assert recipients(mailoutbox) == {AGENT, *SUBSCRIBERS}
+    # … and, the case being unassigned, the support team's escalation address (issue 13).
+    assert recipients(mailoutbox) == {AGENT, *SUBSCRIBERS, "escalations@support.example"}
     assert "Payroll mail is stuck." in mailoutbox[0].body
 
 
