@@ -224,6 +224,7 @@ ROUTES: dict[str, tuple[Op | Special, ...] | NotTimed] = {
     ),
     "cases/<int:number>/attachments/<int:attachment_id>/delete/": POST_ONLY,
     "cases/<int:number>/share/": POST_ONLY,
+    "cases/<int:number>/support/": POST_ONLY,
     "cases/<int:number>/state/": POST_ONLY,
     "cases/<int:number>/assign/": POST_ONLY,
     # ---------------------------------------------------------------- customers
@@ -375,24 +376,38 @@ ROUTES: dict[str, tuple[Op | Special, ...] | NotTimed] = {
         ),
     ),
     "support/": tuple(
-        Op(
-            f"queue_{scope}",
-            f"support queue: {scope}",
-            "support",
-            lambda t, s=scope: [f"/support/?scope={s}"],
-            LIST,
+        Op(f"queue_{name}", f"support queue: {name}", "support", lambda t, q=query: [f"/support/{q}"], LIST)
+        for name, query in (
+            ("default", ""),
+            ("awaiting_p1", "?awaiting=support&priority=P1"),
+            ("unassigned", "?assignee=nobody&state=NEW&state=IN_PROGRESS_GOOGLE_SUPPORT"),
+            ("mine", "?assignee=me"),
+            ("keyword", "?q=kerberos"),
+            ("by_update", "?sort=-updated"),
+            ("escalated", "?escalated=true"),
         )
-        for scope in ("open", "unassigned", "mine", "breached", "all")
-    )
-    + (
+    ),
+    "support/counts/": (
         Op(
-            "queue_deep",
-            "support queue: open, page 20",
+            "queue_counts",
+            "support queue: counts per filter value",
             "support",
-            lambda t: ["/support/?scope=open&page=20"],
-            LIST,
+            lambda t: ["/support/counts/"],
+            COUNTS,
         ),
     ),
+    "support/bulk/": POST_ONLY,
+    "support/views/": POST_ONLY,
+    "support/views/<int:view_id>/delete/": POST_ONLY,
+    "support/canned/": (
+        Op("canned_replies", "support: canned replies", "support", lambda t: ["/support/canned/"]),
+    ),
+    "support/canned/<int:reply_id>/": NotTimed(
+        "the dataset has no canned replies; the list above shows them all"
+    ),
+    "jobs/<uuid:job_id>/": (Special(("job_page",)),),
+    "jobs/<uuid:job_id>/progress/": (Special(("job_progress",)),),
+    "jobs/<uuid:job_id>/download/": (Special(("job_download",)),),
     "supportcenter/": (
         Op(
             "legacy_home",

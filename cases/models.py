@@ -210,6 +210,17 @@ class Case(models.Model):
             models.Index(fields=["managing_domain", "-updated_at", "-id"], name="case_domain_updated_idx"),
             models.Index(fields=["customer", "-updated_at", "-id"], name="case_customer_updated_idx"),
             models.Index(fields=["-updated_at", "-id"], name="case_updated_idx"),
+            # The other orders of the case lists (issue 12), each a keyset (key, id) for a
+            # domain, a customer and support's all-cases view. A B-tree serves both directions.
+            models.Index(fields=["managing_domain", "-created_at", "-id"], name="case_domain_created_idx"),
+            models.Index(fields=["customer", "-created_at", "-id"], name="case_customer_created_idx"),
+            models.Index(fields=["-created_at", "-id"], name="case_created_idx"),
+            models.Index(fields=["managing_domain", "priority", "id"], name="case_domain_priority_idx"),
+            models.Index(fields=["customer", "priority", "id"], name="case_customer_priority_idx"),
+            models.Index(fields=["priority", "id"], name="case_priority_idx"),
+            models.Index(fields=["managing_domain", "number"], name="case_domain_number_idx"),
+            models.Index(fields=["customer", "number"], name="case_customer_number_idx"),
+            models.Index(fields=["customer", "id"], name="case_customer_id_idx"),
             models.Index(
                 fields=["state", "assignee"], condition=~Q(state="CLOSED"), name="case_open_queue_idx"
             ),

@@ -304,46 +304,83 @@ class CasePage:
 
 _cursor_signer = signing.Signer(salt="cases.list.cursor")
 
+# The orders a case list offers (issue 12): the key column and how its cursor value reads
+# back. Each is a keyset over (key, id), in both directions, with an index per key
+# (cases/migrations/*_i12_case_sort_indexes.py), so page 1,000 costs what page 1 costs.
+SORT_KEYS: dict[str, tuple[str, type]] = {
+    "updated": ("updated_at", datetime),
+    "created": ("created_at", datetime),
+    "severity": ("priority", str),
+    "customer": ("customer__name", str),
+    "number": ("number", int),
+}
+DEFAULT_SORT = "-updated"
+SORTS = tuple(f"{sign}{key}" for key in SORT_KEYS for sign in ("-", ""))
 
-def _encode_cursor(case: Case, direction: str) -> str:
-    return _cursor_signer.sign(f"{direction}|{case.updated_at.isoformat()}|{case.pk}")
+
+def _sort_value(case: Case, field: str):
+    value = case
+    for part in field.split("__"):
+        value = getattr(value, part)
+    return value
 
 
-def _decode_cursor(cursor: str) -> tuple[str, datetime, int] | None:
+def _encode_cursor(case: Case, direction: str, sort: str = DEFAULT_SORT) -> str:
+    field, kind = SORT_KEYS[sort.lstrip("-")]
+    value = _sort_value(case, field)
+    text = value.isoformat() if kind is datetime else str(value)
+    return _cursor_signer.sign("|".join([sort, direction, str(case.pk), text]))
+
+
+def _decode_cursor(cursor: str, sort: str = DEFAULT_SORT) -> tuple[str, object, int] | None:
+    """(direction, key value, id), or None for a cursor that does not verify or was made
+    for another order (the list then starts at its first page)."""
     try:
-        direction, when, pk = _cursor_signer.unsign(cursor).split("|")
-        return direction, datetime.fromisoformat(when), int(pk)
-    except (signing.BadSignature, ValueError):
+        cursor_sort, direction, pk, text = _cursor_signer.unsign(cursor).split("|", 3)
+        if cursor_sort != sort or direction not in ("next", "previous"):
+            return None
+        kind = SORT_KEYS[sort.lstrip("-")][1]
+        value = datetime.fromisoformat(text) if kind is datetime else kind(text)
+        return direction, value, int(pk)
+    except (signing.BadSignature, ValueError, KeyError):
         return None
 
 
-def case_page(queryset: QuerySet[Case], *, cursor: str | None, size: int) -> CasePage:
-    """One page of `queryset`, newest update first, by keyset (updated_at, id) through the
-    portal's one paginator (portal.keyset): page 1,000 costs what page 1 costs, and rows
-    do not shift while new cases arrive. A cursor that does not verify starts from the
-    first page."""
-    decoded = _decode_cursor(cursor) if cursor else None
+def case_page(
+    queryset: QuerySet[Case], *, cursor: str | None, size: int, sort: str = DEFAULT_SORT
+) -> CasePage:
+    """One page of `queryset` in the order `sort` ("-updated", "customer", … see SORTS),
+    by keyset (key, id) through the portal's one paginator (portal.keyset): page 1,000
+    costs what page 1 costs, and rows do not shift while new cases arrive. A cursor that
+    does not verify, or was made for another order, starts from the first page."""
+    if sort not in SORTS:
+        sort = DEFAULT_SORT
+    descending = sort.startswith("-")
+    field = SORT_KEYS[sort.lstrip("-")][0]
+    decoded = _decode_cursor(cursor, sort) if cursor else None
     # The search vector (a kilobyte a case) is for the WHERE clause, never for showing.
     queryset = queryset.defer("search_vector")
     if decoded is None:
-        rows, has_more = keyset_rows(queryset, field="updated_at", descending=True, size=size)
-        return CasePage(rows, _encode_cursor(rows[-1], "next") if has_more else None, None)
-    direction, when, pk = decoded
+        rows, has_more = keyset_rows(queryset, field=field, descending=descending, size=size)
+        return CasePage(rows, _encode_cursor(rows[-1], "next", sort) if has_more else None, None)
+    direction, value, pk = decoded
     if direction == "next":
         rows, has_more = keyset_rows(
-            queryset, field="updated_at", descending=True, size=size, after=(when, pk)
+            queryset, field=field, descending=descending, size=size, after=(value, pk)
         )
         return CasePage(
             rows,
-            _encode_cursor(rows[-1], "next") if has_more and rows else None,
-            _encode_cursor(rows[0], "previous") if rows else None,
+            _encode_cursor(rows[-1], "next", sort) if has_more and rows else None,
+            _encode_cursor(rows[0], "previous", sort) if rows else None,
         )
-    rows, has_more = keyset_rows(queryset, field="updated_at", descending=False, size=size, after=(when, pk))
+    rows, has_more = keyset_rows(
+        queryset, field=field, descending=not descending, size=size, after=(value, pk)
+    )
     rows.reverse()
     return CasePage(
         rows,
-        _encode_cursor(rows[-1], "next") if rows else None,
-        _encode_cursor(rows[0], "previous") if has_more and rows else None,
+        _encode_cursor(rows[-1], "next", sort) if rows else None,
+        _encode_cursor(rows[0], "previous", sort) if has_more and rows else None,
     )
 
 

@@ -119,7 +119,12 @@ def case_list_context(request, base_queryset, *, customers=None) -> dict:
     case_filter = CaseFilter(request.GET or None, queryset=base_queryset, customers=customers)
     query = request.GET.copy()
     query.pop("cursor", None)
+    selected_states = request.GET.getlist("state")
     context = {
+        # The tab of the state shown alone, or "" for All (aria-current).
+        "selected_state": selected_states[0]
+        if len(selected_states) == 1
+        else ("" if not selected_states else None),
         "filter": case_filter,
         "query_string": query.urlencode(),
         "filters_active": bool(query),
@@ -134,6 +139,9 @@ def case_list_context(request, base_queryset, *, customers=None) -> dict:
         counts = case_state_counts(counts_qs)
         context["state_tabs"] = [(Case.State(state), count) for state, count in counts.items()]
         context["count_cap"] = STATE_COUNT_CAP
+        # The total, bounded like the counts it adds up: never a count of the whole table.
+        context["total"] = sum(counts.values())
+        context["total_capped"] = any(count > STATE_COUNT_CAP for count in counts.values())
         return context
     if case_filter.is_bound and not case_filter.is_valid():
         filtered = base_queryset.none()
@@ -143,7 +151,9 @@ def case_list_context(request, base_queryset, *, customers=None) -> dict:
         filtered.select_related("customer", "classification").only(*LIST_COLUMNS),
         cursor=request.GET.get("cursor"),
         size=PAGE_SIZE,
+        sort=case_filter.order,
     )
+    context["sort"] = case_filter.order
     context["state_tabs"] = [(state, None) for state in Case.State]
     return context
 

@@ -132,7 +132,14 @@ def notification_recipients(*, event: CaseEvent, notice: str) -> list[Recipient]
     for recipient in candidates:
         if recipient.address not in excluded and recipient.address not in chosen:
             chosen[recipient.address] = recipient
-    return list(chosen.values())
+    return wanting(list(chosen.values()), notice)
+
+
+def wanting(recipients: list[Recipient], notice: str) -> list[Recipient]:
+    """Issue 12: the recipients who did not turn this kind of mail off on /settings/. Only
+    accounts have the choice; a subscriber's address without an account stops mail by
+    being unshared."""
+    return [r for r in recipients if r.user is None or notice not in (r.user.muted_notices or [])]
 
 
 def _from_customer_side(event: CaseEvent) -> bool:

@@ -2,6 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import settings_views
 from accounts import views as account_views
 from cases.dashboard_views import dashboard
 from portal.legacy import supportcenter_redirect
@@ -34,7 +35,10 @@ urlpatterns = [
     path("support/", include("cases.support_urls")),
     path("supportcenter/", supportcenter_redirect),
     path("supportcenter/<path:rest>", supportcenter_redirect),
+    path("settings/", settings_views.personal_settings, name="settings"),
     path("settings/tokens/", include("accounts.token_urls")),
     path("", include("cases.api.urls")),
     path("django-admin/", admin.site.urls),
 ]
+
+handler500 = "portal.views.server_error"

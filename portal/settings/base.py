@@ -187,6 +187,10 @@ MFA_TOTP_ISSUER = "Reseller support portal"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ko", "한국어")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates by each language's own rules (portal/formats; shown through portal.when).
+FORMAT_MODULE_PATH = ["portal.formats"]
+# A refused form in the product's layout and the user's language (issue 12).
+CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"

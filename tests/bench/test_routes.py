@@ -61,7 +61,7 @@ def test_every_persona_page_family_the_issue_names_is_timed():
         "api_get",
         "api_comments",
         "api_attachments",
-        "queue_open",
-        "queue_breached",
+        "queue_default",
+        "queue_awaiting_p1",
     ):
         assert name in names

@@ -160,7 +160,8 @@ def test_list_rows_speak_the_users_language_and_time_zone(w, signed_in, file_cas
     assert f'href="{reverse("cases:detail", args=[case.number])}"' in row
     case.refresh_from_db()
     seoul = case.updated_at.astimezone(ZoneInfo("Asia/Seoul")).isoformat()
-    assert f'<time datetime="{seoul}">' in row
+    # Recency in words ("방금", "3시간 전"), the absolute time in KST on hover (issue 12).
+    assert f'<time datetime="{seoul}" title="' in row and "KST" in row
 
 
 def test_keyset_pages_do_not_overlap_and_a_forged_cursor_starts_over(w, signed_in):
