@@ -178,8 +178,15 @@ def test_tier_badges_are_korean(w, client):
 
 def test_titles_are_separated(w, client):
     client.force_login(english(w.agent))
-    assert "<title>Home · Reseller Support Portal</title>" in client.get("/").content.decode()
-    assert "<title>My cases · Reseller Support Portal</title>" in client.get("/cases/").content.decode()
+    # Each title names the domain the account acts for (issue 11).
+    assert (
+        "<title>Home · reseller.example.com · Reseller Support Portal</title>"
+        in client.get("/").content.decode()
+    )
+    assert (
+        "<title>My cases · reseller.example.com · Reseller Support Portal</title>"
+        in client.get("/cases/").content.decode()
+    )
 
 
 def test_support_engineers_are_not_offered_create_support_case(w, client):
