@@ -22,5 +22,7 @@ RUN DJANGO_SECRET_KEY=collectstatic-only-not-a-secret-0123456789abcdefghijklmnop
 USER portal
 EXPOSE 8000
 # The web server. Its options live here only (compose's web service runs this command).
-# GUNICORN TIMEOUT: seconds a request may take before its worker is killed and restarted.
-CMD ["gunicorn", "portal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "30", "--access-logfile", "-"]
+# --timeout 60: the longest request still served synchronously (a CSV export of at most
+# EXPORT_STREAM_MAX_ROWS = 20,000 rows) takes seconds; larger exports run as background jobs
+# and API lists are paged. docs/deployment.md, "Worker timeout", says why 60.
+CMD ["gunicorn", "portal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60", "--access-logfile", "-"]

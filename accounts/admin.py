@@ -1,5 +1,7 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import UserChangeForm
 
 from accounts.models import (
     AdminRole,
@@ -42,8 +44,22 @@ class RoleAssignmentInline(admin.TabularInline):
     raw_id_fields = ["assigned_by"]
 
 
+class OperatorUserChangeForm(UserChangeForm):
+    """R8 on the operators' path too: a super admin's sign-in address is never @gmail.com."""
+
+    def clean_email(self):
+        from accounts.selectors import user_is_super_admin
+        from accounts.services import email_is_consumer
+
+        email = self.cleaned_data["email"].strip().lower()
+        if self.instance.pk and user_is_super_admin(self.instance) and email_is_consumer(email):
+            raise forms.ValidationError("A @gmail.com account can never be a super admin.")
+        return email
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    form = OperatorUserChangeForm
     ordering = ["email"]
     list_display = ["email", "full_name", "domain", "is_active", "is_staff"]
     list_filter = ["is_active", "is_staff", "domain__kind"]

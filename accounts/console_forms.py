@@ -160,9 +160,14 @@ class NotificationAddressForm(forms.Form):
         required=False,
         help_text=_(
             "For a Cloud Identity account, the person's Google Workspace address. Leave empty to "
-            "use the account's own address."
+            "use the account's own address. An address outside the domain takes effect once its "
+            "owner confirms it from the mail sent there."
         ),
     )
+
+
+class SignInAddressForm(forms.Form):
+    email = forms.EmailField(label=_("Sign-in address"), max_length=254)
 
 
 class RoleAssignForm(forms.Form):

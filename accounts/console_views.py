@@ -32,6 +32,7 @@ from accounts.console_forms import (
     RoleForm,
     RoleHolderAddForm,
     RoleRemoveForm,
+    SignInAddressForm,
     UserCreateForm,
 )
 from accounts.models import AdminRole, Domain, Privilege
@@ -218,21 +219,42 @@ def user_detail(request, user_id: int):
     can_manage_roles = user_has_privilege(admin, Privilege.MANAGE_ROLES)
     roles = role_visible_to(admin).order_by("-builtin", "name")
     notification_form = NotificationAddressForm(initial={"notification_email": account.notification_email})
+    # Sign-in addresses are the super admins' to change (SPEC §8), never the user's own.
+    is_super_admin = user_is_super_admin(admin)
+    sign_in_form = SignInAddressForm(initial={"email": account.email})
     assign_form = RoleAssignForm(roles=roles)
     remove_form = RoleRemoveForm()
     status_error = None
     status = 200
     if request.method == "POST":
         action = _action(request)
+        applied: dict = {}
         if action == "notification":
             notification_form = NotificationAddressForm(request.POST)
-            status = form_apply(
-                notification_form,
-                lambda data: services.user_notification_address_set(
+
+            def run_notification(data):
+                applied["now"] = services.user_notification_address_set(
                     actor=admin, user=account, address=data["notification_email"]
+                )
+                applied["address"] = data["notification_email"].strip().lower()
+
+            status = form_apply(notification_form, run_notification)
+            success = _("Notifications for %(email)s now go to %(address)s.")
+            if status is None and not applied.get("now"):
+                # An outside address waits for its owner's confirmation (issue 16).
+                success = _(
+                    "A confirmation mail went to %(pending)s. Notifications for %(email)s go there once it "
+                    "is confirmed; until then they still go to %(address)s."
+                )
+        elif action == "sign_in_address" and is_super_admin:
+            sign_in_form = SignInAddressForm(request.POST)
+            status = form_apply(
+                sign_in_form,
+                lambda data: services.user_sign_in_address_set(
+                    actor=admin, user=account, address=data["email"]
                 ),
             )
-            success = _("Notifications for %(email)s now go to %(address)s.")
+            success = _("The account now signs in as %(email)s.")
         elif action in {"suspend", "reactivate"}:
             service = services.user_suspend if action == "suspend" else services.user_reactivate
             status_form = ActionForm({})
@@ -265,8 +287,16 @@ def user_detail(request, user_id: int):
             status, success = 400, ""
             messages.error(request, _("Unknown action."))
         if status is None:
-            account.refresh_from_db(fields=["notification_email"])
-            messages.success(request, success % {"email": account.email, "address": account.mail_address})
+            account.refresh_from_db(fields=["notification_email", "email"])
+            messages.success(
+                request,
+                success
+                % {
+                    "email": account.email,
+                    "address": account.mail_address,
+                    "pending": applied.get("address", ""),
+                },
+            )
             return redirect("admin_console:user", user_id=account.pk)
         account = get_object_or_404(user_list_for_console(admin), pk=user_id)
     assigned_ids = {ra.role_id for ra in account.role_assignments.all()}
@@ -278,6 +308,7 @@ def user_detail(request, user_id: int):
             "account": account,
             "is_self": account.pk == admin.pk,
             "notification_form": notification_form,
+            "sign_in_form": sign_in_form if is_super_admin else None,
             "assign_form": assign_form,
             "remove_form": remove_form,
             "status_error": status_error,

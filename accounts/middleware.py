@@ -1,6 +1,7 @@
 import zoneinfo
 
 from django.utils import timezone, translation
+from django.utils.cache import add_never_cache_headers
 
 
 class UserPreferencesMiddleware:
@@ -22,3 +23,19 @@ class UserPreferencesMiddleware:
         else:
             timezone.deactivate()
         return self.get_response(request)
+
+
+class NoStoreWhenSignedInMiddleware:
+    """Pages for a signed-in account and API answers are never kept by the browser or a
+    shared cache (issue 16): the back button on a shared PC after sign-out shows nothing."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        if (signed_in or "HTTP_AUTHORIZATION" in request.META) and "Cache-Control" not in response:
+            add_never_cache_headers(response)
+        return response

@@ -141,6 +141,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     time_zone = models.CharField(_("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, default="UTC")
     # Where mail goes: a Cloud-Identity-style account may redirect to a Workspace address.
     notification_email = models.EmailField(_("notification address"), blank=True)
+    # The notices (notifications.models.Notice values) this person chose NOT to get, set
+    # on /settings/. Stored as what is turned off, so a new kind of mail starts on; a
+    # database default too, so that bulk loaders (the benchmark's) need not write it.
+    muted_notices = models.JSONField(_("mails turned off"), default=list, db_default=[], blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("operator (Django admin)"), default=False)
     # Support-organisation accounts only: a lead manages the team's canned replies.

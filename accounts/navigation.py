@@ -49,6 +49,7 @@ def navigation_for(user: User) -> list[NavItem]:
             _("Admin console"),
             Privilege.MANAGE_USERS in privileges or Privilege.MANAGE_ROLES in privileges,
         ),
+        ("settings", _("Personal settings"), True),
         ("tokens", _("API tokens"), True),
     ]
     items = []

@@ -9,7 +9,10 @@ from collections.abc import Iterable
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.core import signing
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -378,20 +381,178 @@ NOTIFICATION_EMAIL_MAX = User._meta.get_field("notification_email").max_length
 
 
 @transaction.atomic
-def user_notification_address_set(*, actor: User, user: User, address: str) -> User:
-    """Where the account's mail goes: for a Cloud Identity account, typically the
-    person's Google Workspace address. Empty means the account's own address."""
+def user_sign_in_address_set(*, actor: User, user: User, address: str) -> User:
+    """A super admin changes the sign-in address of an account of their domain (SPEC §8:
+    nobody changes their own). The address stays in the domain, is unique, and a super
+    admin's is never @gmail.com (R8). The old and new addresses are told."""
+    _require_super_admin(actor)
     user = _user_of_actor(actor, user)
+    address = _clean_notification_address(address)
+    if not address:
+        raise InvalidInput(_("Enter a valid email address."))
+    if email_is_consumer(address) and user_is_super_admin(user):
+        raise InvalidInput(_("A @gmail.com account can never be a super admin."))
+    if address.rsplit("@", 1)[-1] != user.domain.name:
+        raise InvalidInput(_("The address must end in @%(domain)s.") % {"domain": user.domain.name})
+    if address == user.email:
+        return user
+    if User.objects.filter(email=address).exists():
+        raise InvalidInput(_("An account with this address already exists."))
+    previous = user.email
+    user.email = address
+    user.save(update_fields=["email"])
+    EmailAddress.objects.filter(user=user).delete()
+    EmailAddress.objects.create(user=user, email=address, verified=True, primary=True)
+    transaction.on_commit(lambda: _mail_sign_in_address_changed(user.pk, previous, actor.email))
+    logger.info("sign-in address changed", extra={"user_id": user.pk, "actor_id": actor.pk})
+    return user
+
+
+def _mail_sign_in_address_changed(user_id: int, previous: str, actor_email: str) -> None:
+    user = User.objects.get(pk=user_id)
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        body = _(
+            "%(actor)s changed the sign-in address of your support portal account from %(old)s to %(new)s."
+        ) % {
+            "actor": actor_email,
+            "old": previous,
+            "new": user.email,
+        }
+        recipients = sorted({previous, user.email, user.mail_address})
+        _send(_("Your sign-in address"), body, recipients, what="sign-in address notice", user_id=user_id)
+
+
+NOTIFICATION_CONFIRM_SALT = "accounts.notification-address"
+NOTIFICATION_CONFIRM_MAX_AGE = 3 * 24 * 3600
+
+
+def _clean_notification_address(address: str) -> str:
     address = (address or "").strip().lower()
     if address:
-        problem = email_problem(address)  # the same bound (254) and message everywhere
-        if problem:
-            raise InvalidInput(problem)
+        if len(address) > NOTIFICATION_EMAIL_MAX:
+            raise InvalidInput(_("Enter a valid email address."))
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise InvalidInput(_("Enter a valid email address.")) from None
+    return address
+
+
+def notification_address_in_own_domain(user: User, address: str) -> bool:
+    """An empty address (the account's own), or one in the account's domain or its sign-in
+    address's domain: mail there stays with the organisation that manages the account."""
+    if not address:
+        return True
+    domain = address.rsplit("@", 1)[-1]
+    return domain in {user.domain.name.lower(), user.email.rsplit("@", 1)[-1].lower()}
+
+
+@transaction.atomic
+def user_notification_address_set(*, actor: User, user: User, address: str) -> bool:
+    """Where the account's mail goes: for a Cloud Identity account, typically the
+    person's Google Workspace address. Empty means the account's own address.
+
+    An address in the account's own domain takes effect at once. Any other address may
+    be asked for by a super admin of the account's domain only, and takes effect only when
+    its owner confirms from that address (a signed link mailed there): case mail can never
+    be diverted to an outside mailbox without it (issue 16). The account is told either
+    way. Returns True when the change took effect, False when it awaits confirmation."""
+    user = _user_of_actor(actor, user)
+    address = _clean_notification_address(address)
     if address == user.email:
         address = ""
-    user.notification_email = address
+    if address == user.notification_email:
+        return True
+    if notification_address_in_own_domain(user, address):
+        previous = user.mail_address
+        user.notification_email = address
+        user.save(update_fields=["notification_email"])
+        transaction.on_commit(lambda: _mail_notification_address_changed(user.pk, previous, actor.email))
+        return True
+    if not user_is_super_admin(actor):
+        raise PermissionRefused(
+            _(
+                "Only a super admin of %(domain)s can send this account's mail to an address outside "
+                "the domain."
+            )
+            % {"domain": user.domain.name}
+        )
+    token = signing.dumps(
+        {"user": user.pk, "address": address, "from": user.mail_address, "by": actor.pk},
+        salt=NOTIFICATION_CONFIRM_SALT,
+    )
+    transaction.on_commit(lambda: _mail_notification_address_confirm(user.pk, address, token, actor.email))
+    logger.info("notification address change requested", extra={"user_id": user.pk, "actor_id": actor.pk})
+    return False
+
+
+def notification_address_request(*, token: str) -> tuple[str, str] | None:
+    """(the account's sign-in address, the new address) a confirmation link is about, or
+    None when it is forged or expired. Reads only: the page asks before anything changes."""
+    try:
+        data = signing.loads(token, salt=NOTIFICATION_CONFIRM_SALT, max_age=NOTIFICATION_CONFIRM_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    user = User.objects.filter(pk=data.get("user"), is_active=True).first()
+    return (user.email, str(data.get("address", ""))) if user else None
+
+
+@transaction.atomic
+def user_notification_address_confirm(*, token: str) -> User:
+    """The owner of the new address confirmed from it (the link mailed there). Refused
+    when the link is forged, older than three days, or the address changed since."""
+    try:
+        data = signing.loads(token, salt=NOTIFICATION_CONFIRM_SALT, max_age=NOTIFICATION_CONFIRM_MAX_AGE)
+    except signing.BadSignature:
+        raise InvalidInput(_("This confirmation link is not valid or has expired.")) from None
+    user = User.objects.select_for_update().filter(pk=data.get("user"), is_active=True).first()
+    if user is None or user.mail_address != data.get("from") or not data.get("address"):
+        raise InvalidInput(_("This confirmation link is not valid or has expired."))
+    previous = user.mail_address
+    user.notification_email = data["address"]
     user.save(update_fields=["notification_email"])
+    transaction.on_commit(lambda: _mail_notification_address_changed(user.pk, previous, None))
+    logger.info("notification address change confirmed", extra={"user_id": user.pk})
     return user
+
+
+def _send(subject: str, body: str, recipients: list[str], *, what: str, user_id: int) -> None:
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=False)
+    except Exception:  # the change is stored; a mail server outage must not fail the page
+        logger.exception("%s mail failed", what, extra={"user_id": user_id})
+
+
+def _mail_notification_address_confirm(user_id: int, address: str, token: str, actor_email: str) -> None:
+    user = User.objects.get(pk=user_id)
+    link = f"{settings.SITE_URL}/accounts/notification-address/confirm/{token}/"
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        subject = _("Confirm where the mail of %(email)s should go") % {"email": user.email}
+        body = _(
+            "%(actor)s asked that the support portal's mail for %(email)s be sent to this address "
+            "(%(address)s).\n\nIf this is your mailbox and you expect this mail, confirm here within "
+            "three days:\n%(link)s\n\nIf not, ignore this mail: nothing changes."
+        ) % {"actor": actor_email, "email": user.email, "address": address, "link": link}
+        _send(subject, body, [address], what="notification address confirmation", user_id=user_id)
+        notice = _(
+            "%(actor)s asked that your support portal mail be sent to %(address)s. It changes only "
+            "when that address confirms. If you did not expect this, tell your domain's super admin."
+        ) % {"actor": actor_email, "address": address}
+        recipients = sorted({user.email, user.mail_address})
+        _send(_("Your notification address"), notice, recipients, what="notification notice", user_id=user_id)
+
+
+def _mail_notification_address_changed(user_id: int, previous: str, actor_email: str | None) -> None:
+    user = User.objects.get(pk=user_id)
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        body = _("The support portal's mail for %(email)s now goes to %(address)s.") % {
+            "email": user.email,
+            "address": user.mail_address,
+        }
+        if actor_email:
+            body += "\n" + _("Changed by %(actor)s.") % {"actor": actor_email}
+        recipients = sorted({user.email, previous, user.mail_address})
+        _send(_("Your notification address"), body, recipients, what="notification notice", user_id=user_id)
 
 
 # --------------------------------------------------------------------------- licences

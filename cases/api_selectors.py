@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -17,6 +17,7 @@ from cases.selectors import case_comments_for, case_keyword_filter, case_visible
 from customers.models import Customer
 from customers.selectors import customer_visible_to
 from portal.errors import InvalidInput, NotFound
+from portal.keyset import keyset_rows
 
 ALL = "-"  # AIP-159: "-" as the parent id reads across every customer the user sees
 
@@ -50,9 +51,10 @@ def _keyset_page(
     token: str | None,
     context: str,
 ) -> Page:
-    """Rows ordered by (field, id), after the row a page token names."""
-    ordered = queryset.order_by(f"-{field}", "-id") if descending else queryset.order_by(field, "id")
+    """Rows ordered by (field, id), after the row a page token names: the portal's one
+    keyset paginator (portal.keyset), so page 100 starts its index scan at the token."""
     key = paging.decode(token, context=context)
+    after = None
     if key is not None:
         try:
             last_value, last_id = key
@@ -61,12 +63,8 @@ def _keyset_page(
                 last_value = datetime.fromisoformat(last_value)
         except (TypeError, ValueError):
             raise InvalidInput(_("The page token is not valid.")) from None
-        after = "lt" if descending else "gt"
-        ordered = ordered.filter(
-            Q(**{f"{field}__{after}": last_value}) | Q(**{field: last_value, f"id__{after}": last_id})
-        )
-    rows = list(ordered[: size + 1])
-    more, rows = len(rows) > size, rows[:size]
+        after = (last_value, last_id)
+    rows, more = keyset_rows(queryset, field=field, descending=descending, size=size, after=after)
     next_token = ""
     if more:
         last = rows[-1]

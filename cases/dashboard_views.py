@@ -26,7 +26,7 @@ OPENED, CLOSED, BREACHED = "#1a73e8", "#188038", "#c5221f"
 @require_GET
 def dashboard(request):
     now = timezone.now()
-    data = dashboard_for(request.user, now=now, tz=timezone.get_current_timezone())
+    data = dashboard_for(request.user, now=now)
     week_labels = [formats.date_format(monday, "n/j") for monday in data.weeks]
     priorities = [p for p in Case.Priority.values if p != "P0" or data.open_by_priority["P0"]]
     charts = {

@@ -12,12 +12,25 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Language
 from cases.models import Case
-from cases.selectors import OPEN, QueueFilters, case_keyword_filter
+from cases.selectors import DEFAULT_SORT, OPEN, QueueFilters, case_keyword_filter
 from customers.models import SupportTier
 from portal.validation import parse_id
 
 STATE_CHOICES = [(OPEN, _("Open (all but closed)")), *Case.State.choices]
 PRIORITY_CHOICES = [(p, p) for p in Case.Priority.values]
+# The orders of a case list (cases.selectors.SORT_KEYS), each with its keyset.
+SORT_CHOICES = [
+    ("-updated", _("Last update, newest first")),
+    ("updated", _("Last update, oldest first")),
+    ("-created", _("Created, newest first")),
+    ("created", _("Created, oldest first")),
+    ("severity", _("Severity, highest first")),
+    ("-severity", _("Severity, lowest first")),
+    ("customer", _("Customer, A to Z")),
+    ("-customer", _("Customer, Z to A")),
+    ("-number", _("Case number, highest first")),
+    ("number", _("Case number, lowest first")),
+]
 CUSTOMER_OPTIONS = 100
 
 
@@ -67,6 +80,14 @@ class InlineCheckboxes(forms.CheckboxSelectMultiple):
         )
 
 
+class AnyYesNo(django_filters.widgets.BooleanWidget):
+    """Escalated: "Any" when unset (django-filter says "Unknown", which reads as a value)."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = (("", _("Any")), ("true", _("Yes")), ("false", _("No")))
+
+
 class CaseFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Keyword"),
@@ -84,8 +105,10 @@ class CaseFilter(django_filters.FilterSet):
     priority = django_filters.MultipleChoiceFilter(
         label=_("Severity"), choices=PRIORITY_CHOICES, widget=InlineCheckboxes, distinct=False
     )
-    escalated = django_filters.BooleanFilter(
-        label=_("Escalated"), method="filter_escalated", widget=django_filters.widgets.BooleanWidget
+    escalated = django_filters.BooleanFilter(label=_("Escalated"), method="filter_escalated", widget=AnyYesNo)
+    # Not a filter: the order of the rows, read by the view (cases.selectors.case_page).
+    sort = django_filters.ChoiceFilter(
+        label=_("Sort by"), choices=SORT_CHOICES, method="keep", empty_label=None, null_label=None
     )
     updated_after = django_filters.DateFilter(
         label=_("Updated from"),
@@ -115,6 +138,16 @@ class CaseFilter(django_filters.FilterSet):
                 empty_label=_("All customers"),
                 widget=BoundedCustomerSelect,
             )
+
+    def keep(self, queryset, name, value):
+        return queryset
+
+    @property
+    def order(self) -> str:
+        """The chosen order (cases.selectors.SORTS), the default when none or invalid."""
+        if self.is_bound and self.is_valid():
+            return self.form.cleaned_data.get("sort") or DEFAULT_SORT
+        return DEFAULT_SORT
 
     def filter_keyword(self, queryset, name, value):
         return case_keyword_filter(queryset, value)

@@ -210,6 +210,17 @@ class Case(models.Model):
             models.Index(fields=["managing_domain", "-updated_at", "-id"], name="case_domain_updated_idx"),
             models.Index(fields=["customer", "-updated_at", "-id"], name="case_customer_updated_idx"),
             models.Index(fields=["-updated_at", "-id"], name="case_updated_idx"),
+            # The other orders of the case lists (issue 12), each a keyset (key, id) for a
+            # domain, a customer and support's all-cases view. A B-tree serves both directions.
+            models.Index(fields=["managing_domain", "-created_at", "-id"], name="case_domain_created_idx"),
+            models.Index(fields=["customer", "-created_at", "-id"], name="case_customer_created_idx"),
+            models.Index(fields=["-created_at", "-id"], name="case_created_idx"),
+            models.Index(fields=["managing_domain", "priority", "id"], name="case_domain_priority_idx"),
+            models.Index(fields=["customer", "priority", "id"], name="case_customer_priority_idx"),
+            models.Index(fields=["priority", "id"], name="case_priority_idx"),
+            models.Index(fields=["managing_domain", "number"], name="case_domain_number_idx"),
+            models.Index(fields=["customer", "number"], name="case_customer_number_idx"),
+            models.Index(fields=["customer", "id"], name="case_customer_id_idx"),
             models.Index(
                 fields=["state", "assignee"], condition=~Q(state="CLOSED"), name="case_open_queue_idx"
             ),
@@ -226,6 +237,20 @@ class Case(models.Model):
                 fields=["customer", "state"],
                 include=["managing_domain", "created_at", "priority"],
                 name="case_customer_state_cover_idx",
+            ),
+            # Lists filtered by state and severity, within one customer or one domain:
+            # already in list order, so a page reads 26 rows (docs/performance.md).
+            models.Index(
+                fields=["customer", "state", "priority", "-updated_at", "-id"],
+                name="case_customer_state_prio_idx",
+            ),
+            models.Index(
+                fields=["managing_domain", "state", "priority", "-updated_at", "-id"],
+                name="case_domain_state_prio_idx",
+            ),
+            # The dashboard's unanswered cases of the last two days (cases.dashboard_selectors).
+            models.Index(
+                fields=["created_at"], condition=Q(first_response_at__isnull=True), name="case_unanswered_idx"
             ),
             # What the periodic jobs look for, kept small by their conditions.
             models.Index(
@@ -482,3 +507,52 @@ class CannedReply(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class CaseRollup(models.Model):
+    """Running counts of cases for the dashboard, kept by a PostgreSQL trigger on
+    cases_case in the same transaction as every change (cases/rollups.py), so the
+    dashboard sums a few thousand rows instead of counting a domain's cases. One row per
+    (kind, customer, managing domain, day, state, priority), see `Kind`, and the same per
+    managing domain alone (customer NULL). Test cases are not counted. Unused on the
+    SQLite demo database (the dashboard counts cases there)."""
+
+    class Kind(models.TextChoices):
+        OPEN = "S", "open cases by state and severity"
+        OPEN_UNANSWERED = "U", "open, unanswered cases by severity and day filed"
+        FILED = "C", "cases by day filed"
+        CLOSED = "X", "closed cases by day closed"
+        UNANSWERED = "N", "unanswered cases by day filed"
+        ANSWERED_LATE = "L", "cases first answered after their target, by day filed"
+
+    kind = models.CharField(max_length=1, choices=Kind.choices)
+    # NULL: the row sums every customer of the managing domain.
+    # (The composite indexes below lead with each of the two keys.)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, null=True, related_name="+", db_index=False
+    )
+    managing_domain = models.ForeignKey(
+        Domain, on_delete=models.CASCADE, null=True, related_name="+", db_index=False
+    )
+    day = models.DateField(null=True)  # UTC
+    state = models.CharField(max_length=32, blank=True)
+    priority = models.CharField(max_length=2, blank=True)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "customer", "managing_domain", "day", "state", "priority"],
+                name="case_rollup_key",
+                nulls_distinct=False,
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["managing_domain", "customer", "kind", "day"], name="case_rollup_domain_idx"
+            ),
+            models.Index(fields=["customer", "kind", "day"], name="case_rollup_customer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.customer_id}/{self.managing_domain_id} {self.day} {self.state} {self.priority}: {self.n}"

@@ -28,9 +28,10 @@ from django.db.models import (
 from accounts.models import Domain, Privilege, User
 from accounts.selectors import user_has_privilege
 from cases.lifecycle import FIRST_RESPONSE_HOURS
-from cases.models import Attachment, CannedReply, Case, Comment, PendingUpload, SavedQueueView
-from customers.models import AccessGrant, Relationship, SupportTier
+from cases.models import Attachment, CannedReply, Case, CaseRollup, Comment, PendingUpload, SavedQueueView
+from customers.models import AccessGrant, Customer, Relationship, SupportTier
 from customers.selectors import relationship_active_for, reseller_can_use_portal
+from portal.keyset import keyset_iter, keyset_rows
 
 
 def reseller_can_access_cases(user: User) -> bool:
@@ -39,6 +40,20 @@ def reseller_can_access_cases(user: User) -> bool:
     return reseller_can_use_portal(user) and user_has_privilege(
         user, Privilege.RESELLER_ACCESS_CUSTOMER_CASES
     )
+
+
+def _portal_customer_id(user: User) -> int | None:
+    """The customer of a customer user, while it has portal access (R6); read once per
+    user object. The lists filter by this id and not through a join: knowing which
+    customer, PostgreSQL reads the 26 newest cases of the biggest customer (95,000 cases)
+    from the index instead of all of them (2 s; docs/performance.md)."""
+    if not hasattr(user, "_portal_customer_id"):
+        user._portal_customer_id = (
+            Customer.objects.filter(primary_domain_id=user.domain_id, portal_access=True)
+            .values_list("pk", flat=True)
+            .first()
+        )
+    return user._portal_customer_id
 
 
 def case_visible_to(user: User) -> QuerySet[Case]:
@@ -60,7 +75,8 @@ def case_visible_to(user: User) -> QuerySet[Case]:
     if kind == Domain.Kind.SUPPORT:
         return Case.objects.all()
     if kind == Domain.Kind.CUSTOMER:
-        return Case.objects.filter(customer__primary_domain_id=user.domain_id, customer__portal_access=True)
+        customer_id = _portal_customer_id(user)
+        return Case.objects.none() if customer_id is None else Case.objects.filter(customer_id=customer_id)
     if not reseller_can_access_cases(user):
         return Case.objects.none()
     domain_id = user.domain_id
@@ -87,6 +103,86 @@ def sees_internal_notes(user: User) -> bool:
     """R11: internal notes (and anything else support-only) are for the support
     organisation alone."""
     return user.is_authenticated and user.domain.kind == Domain.Kind.SUPPORT
+
+
+@dataclass(frozen=True)
+class RollupScope:
+    # The rollup rows the user counts, each with `signed`: its count, or minus its count
+    # for a row to take away (sum `signed`).
+    rows: QuerySet[CaseRollup]
+    covered: QuerySet[Case]  # the visible cases those rows count
+    leftover: QuerySet[Case]  # the visible cases they do not count
+    minus: QuerySet[CaseRollup] | None = None  # rows to take away (signed < 0)
+
+
+def case_rollup_visible_to(user: User) -> RollupScope:
+    """The dashboard's rollup rows a user counts, the cases they count, and the visible
+    cases they do not count (counted directly). `covered` and `leftover` split
+    `case_visible_to(user)` exactly, and the rows sum to the facts of `covered` (a
+    property-based test checks the dashboard's sums):
+
+    - support engineers: the rows per managing domain (every case); nothing left over;
+    - customer users: the rows of their own customer while it has portal access (R6);
+    - reseller users with case access, domain D: the rows of D as a whole, minus the rows
+      (of D) of the customers D may not see now — no consent or no active relationship
+      (R3, R4). Those are found among D's relationships, present and past: a case's
+      managing domain is the customer's reseller when it was filed. Cases D sees as a
+      support partner (R5) depend on when the partnership began, which the rollup does
+      not know: they are the leftover, counted from `case_visible_to` itself, starting
+      from the customers D is an active support partner of.
+    """
+    none = RollupScope(CaseRollup.objects.none(), Case.objects.none(), Case.objects.none())
+    if not user.is_authenticated or not user.is_active:
+        return none
+    kind = user.domain.kind
+    if kind == Domain.Kind.SUPPORT:
+        rows = CaseRollup.objects.filter(customer__isnull=True).annotate(signed=F("n"))
+        return RollupScope(rows, case_visible_to(user), Case.objects.none())
+    if kind == Domain.Kind.CUSTOMER:
+        rows = CaseRollup.objects.filter(
+            customer__primary_domain_id=user.domain_id, customer__portal_access=True
+        ).annotate(signed=F("n"))
+        return RollupScope(rows, case_visible_to(user), Case.objects.none())
+    if not reseller_can_access_cases(user):
+        return none
+    domain_id = user.domain_id
+    active = relationship_active_for(domain_id=domain_id).filter(customer_id=OuterRef("customer_id"))
+    consent = AccessGrant.objects.filter(
+        reseller_domain_id=domain_id, customer_id=OuterRef("customer_id"), support_cases=True
+    )
+    hidden_customers = (
+        Relationship.objects.filter(reseller_domain_id=domain_id)
+        .exclude(Exists(consent) & Exists(active))
+        .values("customer_id")
+    )
+    # Two sets of rows, each read from the index that leads with the domain: the domain's
+    # own, and those of the hidden customers to take away. (As one OR, PostgreSQL read
+    # every row of the domain.)
+    rows = CaseRollup.objects.filter(customer__isnull=True, managing_domain_id=domain_id).annotate(
+        signed=F("n")
+    )
+    # The hidden customers are read first (a few hundred ids): given the list, PostgreSQL
+    # looks each one up in the index; given the subquery, it read every row of the domain
+    # and probed the subquery 160,000 times (3.6 s).
+    hidden = list(hidden_customers.order_by().distinct().values_list("customer_id", flat=True))
+    minus = CaseRollup.objects.filter(
+        # [0] names no customer; an empty list would skip the query and make the page's
+        # query count depend on the data.
+        customer_id__in=hidden or [0],
+        managing_domain_id=domain_id,
+    ).annotate(signed=-F("n"))
+    partner_customers = relationship_active_for(domain_id=domain_id).filter(
+        kind=Relationship.Kind.SUPPORT_PARTNER
+    )
+    visible = case_visible_to(user)
+    return RollupScope(
+        rows,
+        minus=minus,
+        covered=visible.filter(managing_domain_id=domain_id),
+        leftover=visible.filter(customer_id__in=partner_customers.values("customer_id")).exclude(
+            managing_domain_id=domain_id
+        ),
+    )
 
 
 def comment_visible_to(user: User) -> QuerySet[Comment]:
@@ -217,77 +313,90 @@ class CasePage:
 
 _cursor_signer = signing.Signer(salt="cases.list.cursor")
 
+# The orders a case list offers (issue 12): the key column and how its cursor value reads
+# back. Each is a keyset over (key, id), in both directions, with an index per key
+# (cases/migrations/*_i12_case_sort_indexes.py), so page 1,000 costs what page 1 costs.
+SORT_KEYS: dict[str, tuple[str, type]] = {
+    "updated": ("updated_at", datetime),
+    "created": ("created_at", datetime),
+    "severity": ("priority", str),
+    "customer": ("customer__name", str),
+    "number": ("number", int),
+}
+DEFAULT_SORT = "-updated"
+SORTS = tuple(f"{sign}{key}" for key in SORT_KEYS for sign in ("-", ""))
 
-def _encode_cursor(case: Case, direction: str) -> str:
-    return _cursor_signer.sign(f"{direction}|{case.updated_at.isoformat()}|{case.pk}")
+
+def _sort_value(case: Case, field: str):
+    value = case
+    for part in field.split("__"):
+        value = getattr(value, part)
+    return value
 
 
-def _decode_cursor(cursor: str) -> tuple[str, datetime, int] | None:
+def _encode_cursor(case: Case, direction: str, sort: str = DEFAULT_SORT) -> str:
+    field, kind = SORT_KEYS[sort.lstrip("-")]
+    value = _sort_value(case, field)
+    text = value.isoformat() if kind is datetime else str(value)
+    return _cursor_signer.sign("|".join([sort, direction, str(case.pk), text]))
+
+
+def _decode_cursor(cursor: str, sort: str = DEFAULT_SORT) -> tuple[str, object, int] | None:
+    """(direction, key value, id), or None for a cursor that does not verify or was made
+    for another order (the list then starts at its first page)."""
     try:
-        direction, when, pk = _cursor_signer.unsign(cursor).split("|")
-        return direction, datetime.fromisoformat(when), int(pk)
-    except (signing.BadSignature, ValueError):
+        cursor_sort, direction, pk, text = _cursor_signer.unsign(cursor).split("|", 3)
+        if cursor_sort != sort or direction not in ("next", "previous"):
+            return None
+        kind = SORT_KEYS[sort.lstrip("-")][1]
+        value = datetime.fromisoformat(text) if kind is datetime else kind(text)
+        return direction, value, int(pk)
+    except (signing.BadSignature, ValueError, KeyError):
         return None
 
 
-def _older_than(when: datetime, pk: int) -> Q:
-    """(updated_at, id) < (when, pk). The redundant `updated_at <= when` is what lets
-    PostgreSQL start the index scan at the cursor instead of walking every newer row to
-    it (page 1,000 read 25,000 rows before; docs/performance.md)."""
-    return Q(updated_at__lte=when) & (Q(updated_at__lt=when) | Q(updated_at=when, id__lt=pk))
-
-
-def _newer_than(when: datetime, pk: int) -> Q:
-    """(updated_at, id) > (when, pk), index-friendly like `_older_than`."""
-    return Q(updated_at__gte=when) & (Q(updated_at__gt=when) | Q(updated_at=when, id__gt=pk))
-
-
-def case_page(queryset: QuerySet[Case], *, cursor: str | None, size: int) -> CasePage:
-    """One page of `queryset`, newest update first, by keyset (updated_at, id): page
-    1,000 costs what page 1 costs, and rows do not shift while new cases arrive. A
-    cursor that does not verify starts from the first page."""
-    decoded = _decode_cursor(cursor) if cursor else None
+def case_page(
+    queryset: QuerySet[Case], *, cursor: str | None, size: int, sort: str = DEFAULT_SORT
+) -> CasePage:
+    """One page of `queryset` in the order `sort` ("-updated", "customer", … see SORTS),
+    by keyset (key, id) through the portal's one paginator (portal.keyset): page 1,000
+    costs what page 1 costs, and rows do not shift while new cases arrive. A cursor that
+    does not verify, or was made for another order, starts from the first page."""
+    if sort not in SORTS:
+        sort = DEFAULT_SORT
+    descending = sort.startswith("-")
+    field = SORT_KEYS[sort.lstrip("-")][0]
+    decoded = _decode_cursor(cursor, sort) if cursor else None
     # The search vector (a kilobyte a case) is for the WHERE clause, never for showing.
     queryset = queryset.defer("search_vector")
-    newest_first = queryset.order_by("-updated_at", "-id")
     if decoded is None:
-        rows = list(newest_first[: size + 1])
-        has_more, rows = len(rows) > size, rows[:size]
-        return CasePage(rows, _encode_cursor(rows[-1], "next") if has_more else None, None)
-    direction, when, pk = decoded
+        rows, has_more = keyset_rows(queryset, field=field, descending=descending, size=size)
+        return CasePage(rows, _encode_cursor(rows[-1], "next", sort) if has_more else None, None)
+    direction, value, pk = decoded
     if direction == "next":
-        rows = list(newest_first.filter(_older_than(when, pk))[: size + 1])
-        has_more, rows = len(rows) > size, rows[:size]
+        rows, has_more = keyset_rows(
+            queryset, field=field, descending=descending, size=size, after=(value, pk)
+        )
         return CasePage(
             rows,
-            _encode_cursor(rows[-1], "next") if has_more and rows else None,
-            _encode_cursor(rows[0], "previous") if rows else None,
+            _encode_cursor(rows[-1], "next", sort) if has_more and rows else None,
+            _encode_cursor(rows[0], "previous", sort) if rows else None,
         )
-    older_first = queryset.order_by("updated_at", "id")
-    rows = list(older_first.filter(_newer_than(when, pk))[: size + 1])
-    has_more, rows = len(rows) > size, rows[:size]
+    rows, has_more = keyset_rows(
+        queryset, field=field, descending=not descending, size=size, after=(value, pk)
+    )
     rows.reverse()
     return CasePage(
         rows,
-        _encode_cursor(rows[-1], "next") if rows else None,
-        _encode_cursor(rows[0], "previous") if has_more and rows else None,
+        _encode_cursor(rows[-1], "next", sort) if rows else None,
+        _encode_cursor(rows[0], "previous", sort) if has_more and rows else None,
     )
 
 
 def case_iter_for_export(queryset: QuerySet[Case], *, chunk: int = 2000) -> Iterator[Case]:
-    """Every case of `queryset` in list order, fetched in keyset chunks so that memory
-    stays flat and no query uses OFFSET."""
-    ordered = queryset.defer("search_vector").order_by("-updated_at", "-id")
-    last: Case | None = None
-    while True:
-        batch_qs = ordered
-        if last is not None:
-            batch_qs = ordered.filter(_older_than(last.updated_at, last.pk))
-        batch = list(batch_qs[:chunk])
-        yield from batch
-        if len(batch) < chunk:
-            return
-        last = batch[-1]
+    """Every case of `queryset` in list order, through the same paginator in chunks, so
+    that memory stays flat and no query uses OFFSET."""
+    return keyset_iter(queryset.defer("search_vector"), field="updated_at", descending=True, chunk=chunk)
 
 
 @dataclass(frozen=True)

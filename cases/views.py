@@ -1,7 +1,6 @@
 """Case pages: My cases, the CSV export, create, the case page and its actions, and the
 attachment download. Every read starts from `case_visible_to`; every write is a service."""
 
-import csv
 import uuid
 from functools import wraps
 
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Domain, Privilege
 from accounts.selectors import user_has_privilege
 from cases import services
+from cases.exports import export_filename, export_is_large, export_params, export_queryset, export_stream
 from cases.filters import CUSTOMER_OPTIONS, CaseFilter
 from cases.forms import (
     MAX_FILES_PER_SUBMIT,
@@ -39,7 +39,6 @@ from cases.pii import pii_findings, pii_labels
 from cases.selectors import (
     STATE_COUNT_CAP,
     case_get_for_user,
-    case_iter_for_export,
     case_page,
     case_state_counts,
     case_timeline,
@@ -55,6 +54,8 @@ from customers.selectors import (
     customer_search,
     customer_visible_to,
 )
+from jobs.models import Job
+from jobs.services import job_start
 from portal.errors import DomainError
 from portal.validation import parse_id
 
@@ -186,7 +187,12 @@ def case_list_context(request, base_queryset, *, customers=None) -> dict:
     case_filter = CaseFilter(request.GET or None, queryset=base_queryset, customers=customers)
     query = request.GET.copy()
     query.pop("cursor", None)
+    selected_states = request.GET.getlist("state")
     context = {
+        # The tab of the state shown alone, or "" for All (aria-current).
+        "selected_state": selected_states[0]
+        if len(selected_states) == 1
+        else ("" if not selected_states else None),
         "filter": case_filter,
         "query_string": query.urlencode(),
         "filters_active": bool(query),
@@ -201,6 +207,9 @@ def case_list_context(request, base_queryset, *, customers=None) -> dict:
         counts = case_state_counts(counts_qs)
         context["state_tabs"] = [(Case.State(state), count) for state, count in counts.items()]
         context["count_cap"] = STATE_COUNT_CAP
+        # The total, bounded like the counts it adds up: never a count of the whole table.
+        context["total"] = sum(counts.values())
+        context["total_capped"] = any(count > STATE_COUNT_CAP for count in counts.values())
         return context
     if case_filter.is_bound and not case_filter.is_valid():
         filtered = base_queryset.none()
@@ -210,7 +219,9 @@ def case_list_context(request, base_queryset, *, customers=None) -> dict:
         filtered.select_related("customer", "classification").only(*LIST_COLUMNS),
         cursor=request.GET.get("cursor"),
         size=PAGE_SIZE,
+        sort=case_filter.order,
     )
+    context["sort"] = case_filter.order
     context["state_tabs"] = [(state, None) for state in Case.State]
     return context
 
@@ -256,67 +267,25 @@ def customer_options(request):
     return render(request, "cases/_customer_options.html", {"customers": customers[:CUSTOMER_OPTIONS]})
 
 
-class Echo:
-    def write(self, value):
-        return value
-
-
-def _csv_safe(value) -> str:
-    # A cell starting with = + - @ is a formula in spreadsheets; keep it text.
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
-
-
 @case_access_required
 @require_GET
 def case_export(request):
-    """The filtered My cases list as CSV, streamed in keyset chunks."""
-    customers = customer_visible_to(request.user)
-    case_filter = CaseFilter(request.GET or None, queryset=case_visible_to(request.user), customers=customers)
-    if case_filter.is_bound and not case_filter.is_valid():
+    """The filtered My cases list as CSV. Up to EXPORT_STREAM_MAX_ROWS rows (a count
+    bounded at that) it streams; above, the filters and the user are captured now and a
+    background job writes the file, and the user is sent to its progress page (a reload
+    of this address within a few minutes returns the same job)."""
+    queryset = export_queryset(user=request.user, params=request.GET)
+    if queryset is None:
         return HttpResponse(
             _("The filters are not valid."), status=400, content_type="text/plain; charset=utf-8"
         )
-    rows = case_iter_for_export(
-        case_filter.qs.select_related("customer", "managing_domain", "classification")
+    if export_is_large(queryset):
+        job = job_start(user=request.user, kind=Job.Kind.CASE_EXPORT, params=export_params(request.GET))
+        return redirect("jobs:detail", job_id=job.pk)
+    response = StreamingHttpResponse(
+        export_stream(user=request.user, queryset=queryset), content_type="text/csv; charset=utf-8"
     )
-    header = [
-        _("Case number"),
-        _("Title"),
-        _("Customer"),
-        _("Status"),
-        _("Severity"),
-        _("Category"),
-        _("Reseller domain"),
-        _("Escalated"),
-        _("Created"),
-        _("Updated"),
-        _("Closed"),
-    ]
-
-    def lines():
-        writer = csv.writer(Echo())
-        yield "\ufeff"  # so that spreadsheet programs read the file as UTF-8 (Korean titles)
-        yield writer.writerow(header)
-        for case in rows:
-            yield writer.writerow(
-                [
-                    case.number,
-                    _csv_safe(case.title),
-                    _csv_safe(case.customer.name),
-                    case.state,
-                    case.priority,
-                    case.classification.display_name,
-                    case.managing_domain.name if case.managing_domain else "",
-                    "yes" if case.is_escalated else "no",
-                    case.created_at.isoformat(),
-                    case.updated_at.isoformat(),
-                    case.closed_at.isoformat() if case.closed_at else "",
-                ]
-            )
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="cases-{timezone.now():%Y%m%d-%H%M}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="{export_filename(request.user)}"'
     response["Cache-Control"] = "private, no-store"
     return response
 

@@ -44,7 +44,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("case"), ordering="case__number")
     def case_number(self, row: OutboxMessage):
-        return row.case.number if row.case_id else "—"
+        return row.case.number if row.case_id else ""
 
     @admin.display(description=_("last error"))
     def short_error(self, row: OutboxMessage):

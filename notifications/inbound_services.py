@@ -1,7 +1,11 @@
-"""Reply by email (SPEC §6, R7): a mail to a case's reply address becomes a comment when
-its sender may comment — a portal user who can see the case, or an address the case is
-shared with — with its attachments, under the same upload rules as the pages. Anything
-else is refused, and every outcome is logged and recorded in `InboundMail`."""
+"""Reply by email (SPEC §6, R7): a mail to a reply address becomes a comment when it comes
+from the one recipient that address was issued to — a portal user who can still see the
+case, or an address the case is still shared with — with its attachments, under the same
+upload rules as the pages. The `From:` header alone proves nothing: the address names the
+recipient (`notifications.addresses`), the sender must be that recipient, the receiving
+MTA's `Authentication-Results` must not say the mail is forged, and nothing sent by mail is
+ever stored as a support reply (support answers in the support console). Anything else is
+refused, and every outcome is logged and recorded in `InboundMail` (the Django admin)."""
 
 import hashlib
 import logging
@@ -10,17 +14,24 @@ from dataclasses import dataclass
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
+from accounts.models import Domain
 from cases import services as case_services
 from cases import system_services
 from cases.models import COMMENT_MAX_LENGTH, Case
 from notifications import mailparse
-from notifications.addresses import reply_address_case_number
+from notifications.addresses import (
+    RecipientKind,
+    ReplyTarget,
+    parse_reply_address,
+    reply_token_valid,
+    user_epoch,
+)
 from notifications.models import InboundMail
 from notifications.selectors import (
-    address_is_subscribed,
     case_for_reply_address,
+    reply_subscriber,
+    reply_user,
     user_may_see_case,
-    users_with_address,
 )
 from portal.errors import DomainError
 
@@ -39,16 +50,18 @@ class InboundResult:
     duplicate: bool = False
 
 
-def reply_recipients(message, *, envelope_recipients: list[str] | None = None) -> list[tuple[str, int]]:
-    """The reply addresses this mail went to, with their case numbers: the envelope's when
-    the listener or the MTA gave them, else the delivery and address headers."""
+def reply_recipients(
+    message, *, envelope_recipients: list[str] | None = None
+) -> list[tuple[str, ReplyTarget]]:
+    """The reply addresses this mail went to, with what they name: the envelope's when the
+    listener or the MTA gave them, else the delivery and address headers."""
     candidates = envelope_recipients if envelope_recipients else mailparse.addressed_to(message)
-    found: list[tuple[str, int]] = []
+    found: list[tuple[str, ReplyTarget]] = []
     for address in candidates:
         address = address.strip().strip("<>").lower()
-        number = reply_address_case_number(address)
-        if number is not None and all(number != n for _a, n in found):
-            found.append((address, number))
+        target = parse_reply_address(address)
+        if target is not None and all(target != t for _a, t in found):
+            found.append((address, target))
     return found
 
 
@@ -67,18 +80,33 @@ def inbound_mail_receive(
     targets = reply_recipients(message, envelope_recipients=envelope_recipients)
     if not targets:
         logger.warning("Mail %s from %s refused: not sent to a valid reply address.", message_id, sender)
+        # Kept for the operators too (the Django admin lists received mail).
+        to = ",".join(envelope_recipients or mailparse.addressed_to(message))[:254]
+        InboundMail.objects.get_or_create(
+            message_id=message_id,
+            recipient=to,
+            defaults={
+                "sender": sender[:254],
+                "subject": subject,
+                "outcome": Outcome.REFUSED,
+                "reason": "not sent to a valid reply address",
+            },
+        )
         return []
     automatic = mailparse.automatic_reason(message, envelope_sender=envelope_sender)
+    forged = mailparse.authentication_failure(message)
     results = []
-    for address, number in targets:
+    for address, target in targets:
+        number = target.number
         result = _receive_one(
             message,
             message_id=message_id,
             sender=sender,
             subject=subject,
             address=address,
-            number=number,
+            target=target,
             automatic=automatic,
+            forged=forged,
         )
         log = logger.info if result.outcome == Outcome.ACCEPTED else logger.warning
         log(
@@ -94,7 +122,10 @@ def inbound_mail_receive(
     return results
 
 
-def _receive_one(message, *, message_id, sender, subject, address, number, automatic) -> InboundResult:
+def _receive_one(
+    message, *, message_id, sender, subject, address, target, automatic, forged
+) -> InboundResult:
+    number = target.number
     with transaction.atomic():
         try:
             # The record first: a second delivery of the same mail waits here for the first
@@ -117,7 +148,7 @@ def _receive_one(message, *, message_id, sender, subject, address, number, autom
                 comment_id=earlier.comment_id if earlier else None,
                 duplicate=True,
             )
-        result = _decide_and_apply(message, sender=sender, number=number, automatic=automatic)
+        result = _decide_and_apply(message, sender=sender, target=target, automatic=automatic, forged=forged)
         record.outcome = result.outcome
         record.reason = result.reason[:300]
         record.case_id = result.case_id
@@ -142,24 +173,27 @@ class _Applied:
     attachments: int = 0
 
 
-def _decide_and_apply(message, *, sender: str, number: int, automatic: str | None) -> _Applied:
+def _decide_and_apply(
+    message, *, sender: str, target: ReplyTarget, automatic: str | None, forged: str | None
+) -> _Applied:
     if automatic:
         return _Applied(Outcome.IGNORED, automatic)
-    case = case_for_reply_address(number=number)
+    if forged:
+        return _Applied(Outcome.REFUSED, forged)
+    case = case_for_reply_address(number=target.number)
     if case is None:
         return _Applied(Outcome.REFUSED, "no such case")
     if not sender:
         return _Applied(Outcome.REFUSED, "no sender address", case.pk)
+    user, refusal = _issued_to(target, case=case, sender=sender)
+    if refusal:
+        return _Applied(Outcome.REFUSED, refusal, case.pk)
     text = mailparse.reply_text(mailparse.body_text(message), max_length=COMMENT_MAX_LENGTH)
     files = mailparse.attachments(message)
     if not text and files:
         text = "(" + ", ".join(f.filename for f in files) + ")"
     if not text:
         return _Applied(Outcome.REFUSED, "the mail has no text above the quoted mail", case.pk)
-    # The sender's account, when they have one that may see the case; else the share.
-    user = next((u for u in users_with_address(sender) if user_may_see_case(user=u, case_id=case.pk)), None)
-    if user is None and not address_is_subscribed(case_id=case.pk, address=sender):
-        return _Applied(Outcome.REFUSED, "the sender may not comment on this case", case.pk)
     try:
         with transaction.atomic():
             comment = _comment(case, user=user, sender=sender, text=text)
@@ -177,6 +211,33 @@ def _decide_and_apply(message, *, sender: str, number: int, automatic: str | Non
     if refused:
         reason += "; attachments refused: " + "; ".join(refused)
     return _Applied(Outcome.ACCEPTED, reason, case.pk, comment.pk, stored)
+
+
+def _issued_to(target: ReplyTarget, *, case: Case, sender: str):
+    """(the account replying or None for a subscriber, None) when the mail comes from the
+    recipient the address was issued to and they may still comment; else (None, why not)."""
+    if target.kind == RecipientKind.USER:
+        user = reply_user(user_id=target.recipient_id)
+        if user is None or not reply_token_valid(
+            target, epoch=user_epoch(sign_in_address=user.email, mail_address=user.mail_address)
+        ):
+            return None, "the reply address is not valid (forged, or issued before the account changed)"
+        if sender not in {user.email.lower(), user.mail_address.lower()}:
+            return None, "the sender is not the recipient this reply address was issued to"
+        if user.domain.kind == Domain.Kind.SUPPORT:
+            # Support answers only in the support console, behind its sign-in (issue 16).
+            return None, "support replies are taken only in the support console"
+        if not user_may_see_case(user=user, case_id=case.pk):
+            return None, "the recipient may no longer see this case"
+        return user, None
+    share = reply_subscriber(case_id=case.pk, subscriber_id=target.recipient_id)
+    if share is None:
+        return None, "the case is no longer shared with the recipient of this reply address"
+    if not reply_token_valid(target, epoch=share.email):
+        return None, "the reply address is not valid (forged)"
+    if sender != share.email.strip().lower():
+        return None, "the sender is not the recipient this reply address was issued to"
+    return None, None
 
 
 def _comment(case: Case, *, user, sender: str, text: str):

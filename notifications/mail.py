@@ -3,13 +3,19 @@ happened, from its event's before and after — never from the case as it is at 
 in HTML and plain text, in the case's language and time zone, with the case link, the
 reply address and the threading headers."""
 
+import hashlib
+import logging
 import re
+import smtplib
 import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.core.mail.message import sanitize_address
+from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.dateparse import parse_datetime
@@ -18,15 +24,18 @@ from django.utils.translation import ngettext
 
 from cases.lifecycle import FIRST_RESPONSE_HOURS, first_response_due, next_response_hours
 from cases.models import Case, CaseEvent, Comment
-from notifications.addresses import reply_address, thread_headers, thread_id
+from notifications.addresses import thread_headers, thread_id
 from notifications.models import Notice, OutboxMessage
 from notifications.selectors import (
     case_state_as_of,
     comment_is_support_only,
     event_is_support_only,
     is_support_recipient,
+    reply_address_for,
     support_messages_before,
 )
+
+logger = logging.getLogger(__name__)
 
 # Everything below our marker line in a reply is quoted mail and dropped
 # (notifications.mailparse reads any line framed as "##- … -##", in any language).
@@ -299,7 +308,10 @@ def mail_context(rows: list[OutboxMessage]) -> dict:
         "state": state,
         "priority": priority,
         "case_url": case_url(case.number),
-        "reply_address": reply_address(case.number),
+        # The recipient's own reply address (issue 16): a reply proves whose mail it answers.
+        "reply_address": reply_address_for(
+            case=case, address=first.recipient_email, user=first.recipient_user
+        ),
         "reply_marker": reply_marker(),
         "reason_code": first.reason,
         "recipient": first.recipient_email,
@@ -337,18 +349,145 @@ def render_mail(rows: list[OutboxMessage]) -> EmailMultiAlternatives:
     if threading.in_reply_to:
         headers["In-Reply-To"] = threading.in_reply_to
         headers["References"] = thread_id(case.number)
-    message = EmailMultiAlternatives(
+    message = OutboxEmail(
         subject=context["subject"],
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[first.recipient_email],
-        reply_to=[reply_address(case.number)],
+        reply_to=[context["reply_address"]] if context["reply_address"] else [],
         headers=headers,
     )
     message.attach_alternative(html, "text/html")
+    # One key per attempt: an attempt replayed after its worker died has the same one (the
+    # transaction that would have counted it never committed); a scheduled retry or an
+    # operator's retry has a new one (attempts, next_attempt_at).
+    message.handoff = (
+        first.pk,
+        hashlib.sha256(f"{first.attempts}|{first.next_attempt_at.isoformat()}".encode()).hexdigest(),
+    )
     return message
 
 
 def render_message(row: OutboxMessage) -> EmailMultiAlternatives:
     """The mail of one outbox row on its own."""
     return render_mail([row])
+
+
+# --------------------------------------------------------------------------- the handoff to SMTP
+
+
+def _handoff_connection():
+    """A connection of its own, in autocommit: the record is durable at once, whatever
+    becomes of the sending transaction. PostgreSQL only (the SQLite demo has no workers)."""
+    import psycopg
+
+    return psycopg.connect(**connection.get_connection_params(), autocommit=True)
+
+
+_TABLE = "notifications_outboxhandoff"
+
+
+class OutboxEmail(EmailMultiAlternatives):
+    handoff: tuple[int, str] | None = None
+
+    def send(self, fail_silently: bool = False) -> int:
+        """Send, keeping a record of the handoff that outlives the worker (issue 16, finding
+        10): written right before DATA, marked accepted the moment the server answers 250.
+        An attempt replayed after its worker died finds it: accepted → the server has this
+        Message-ID, so nothing is sent again and the row is marked sent (reconciled); handed
+        but not accepted → the answer never came, so it is sent again, as before."""
+        if self.handoff is None or connection.vendor != "postgresql":
+            return super().send(fail_silently)
+        outbox_id, key = self.handoff
+        message_id = self.extra_headers.get("Message-ID", "")
+        with _handoff_connection() as db:
+            earlier = db.execute(
+                f"SELECT accepted_at FROM {_TABLE} WHERE outbox_id = %s AND attempt_key = %s",
+                (outbox_id, key),
+            ).fetchone()
+            if earlier and earlier[0] is not None:
+                logger.warning(
+                    "Outbox message %s: the SMTP server accepted %s before its worker stopped; not sent again.",
+                    outbox_id,
+                    message_id,
+                )
+                transaction.on_commit(lambda: _forget_after_commit(outbox_id, key))
+                return 1
+            if earlier:
+                logger.warning(
+                    "Outbox message %s: handed to the SMTP server before, without an answer; sending %s again.",
+                    outbox_id,
+                    message_id,
+                )
+
+            def mark_handed() -> None:
+                db.execute(
+                    f"INSERT INTO {_TABLE} (outbox_id, attempt_key, message_id, handed_at) "
+                    "VALUES (%s, %s, %s, now()) ON CONFLICT DO NOTHING",
+                    (outbox_id, key, message_id[:250]),
+                )
+
+            def mark_accepted() -> None:
+                db.execute(
+                    f"UPDATE {_TABLE} SET accepted_at = now() WHERE outbox_id = %s AND attempt_key = %s",
+                    (outbox_id, key),
+                )
+
+            try:
+                sent = self._send_marking(mark_handed, mark_accepted)
+            except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused):
+                # The server answered: it did not take the mail.
+                db.execute(
+                    f"DELETE FROM {_TABLE} WHERE outbox_id = %s AND attempt_key = %s", (outbox_id, key)
+                )
+                raise
+        # Once SENT is committed the record has done its work.
+        transaction.on_commit(lambda: _forget_after_commit(outbox_id, key))
+        return sent
+
+    def _send_marking(self, mark_handed, mark_accepted) -> int:
+        backend = get_connection()
+        if not isinstance(backend, SmtpBackend):
+            mark_handed()
+            sent = backend.send_messages([self])
+            mark_accepted()
+            return sent
+        # Django's SMTP backend, step by step, so that the records frame the DATA command.
+        backend.open()
+        try:
+            smtp = backend.connection
+            encoding = self.encoding or settings.DEFAULT_CHARSET
+            sender = sanitize_address(self.from_email, encoding)
+            recipients = [sanitize_address(address, encoding) for address in self.recipients()]
+            data = self.message().as_bytes(linesep="\r\n")
+            smtp.ehlo_or_helo_if_needed()
+            options = [f"size={len(data)}"] if smtp.does_esmtp and smtp.has_extn("size") else []
+            code, reply = smtp.mail(sender, options)
+            if code != 250:
+                smtp.rset()
+                raise smtplib.SMTPSenderRefused(code, reply, sender)
+            refused = {}
+            for recipient in recipients:
+                code, reply = smtp.rcpt(recipient)
+                if code not in (250, 251):
+                    refused[recipient] = (code, reply)
+            if len(refused) == len(recipients):
+                smtp.rset()
+                raise smtplib.SMTPRecipientsRefused(refused)
+            mark_handed()
+            code, reply = smtp.data(data)
+            if code != 250:
+                smtp.rset()
+                raise smtplib.SMTPDataError(code, reply)
+            mark_accepted()
+            return 1
+        finally:
+            backend.close()
+
+
+def _forget_after_commit(outbox_id: int, key: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM notifications_outboxhandoff WHERE outbox_id = %s AND attempt_key = %s",
+            [outbox_id, key],
+        )

@@ -27,6 +27,28 @@ def sender_address(message: EmailMessage) -> str:
     return address.strip().lower()
 
 
+_AUTH_RESULT = re.compile(r"\b(dmarc|dkim|spf)\s*=\s*([a-z]+)", re.IGNORECASE)
+
+
+def authentication_failure(message: EmailMessage) -> str | None:
+    """Why the receiving MTA found this mail forged, from its `Authentication-Results`
+    headers (RFC 8601): a DMARC or SPF `fail`, or DKIM `fail` without any DKIM `pass`.
+    None when it passed or no header says (docs/notifications.md: make Postfix add one).
+    A sender can add headers of their own, but a forged `pass` never outweighs the MTA's
+    `fail`, and a forged `fail` only refuses the forger's own mail."""
+    results: dict[str, set[str]] = {"dmarc": set(), "dkim": set(), "spf": set()}
+    for header in message.get_all("Authentication-Results", []):
+        for method, result in _AUTH_RESULT.findall(str(header)):
+            results[method.lower()].add(result.lower())
+    if "fail" in results["dmarc"]:
+        return "DMARC failed (Authentication-Results)"
+    if "fail" in results["spf"]:
+        return "SPF failed (Authentication-Results)"
+    if "fail" in results["dkim"] and "pass" not in results["dkim"]:
+        return "DKIM failed (Authentication-Results)"
+    return None
+
+
 def addressed_to(message: EmailMessage) -> list[str]:
     """Every address the mail was delivered or written to, the delivery headers first."""
     found: list[str] = []

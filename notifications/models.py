@@ -30,6 +30,8 @@ class Notice(models.TextChoices):
     BREACH = "breach", _("First-response target missed")
     # To support: a customer-side message on a case assigned to the recipient.
     CUSTOMER_REPLY = "customer_reply", _("Customer replied")
+    # Not about a case: a background job (a large export) is ready (notifications.job_mail).
+    JOB_READY = "job_ready", _("Export ready")
     # Mail about a domain rather than a case (notifications/notice_services.py).
     CONSENT_OFF = "consent_off", _("Reseller access turned off")
 
@@ -49,12 +51,17 @@ class OutboxMessage(models.Model):
         # support address that takes escalations of unassigned cases.
         ASSIGNEE = "assignee", _("is assigned to the case")
         SUPPORT = "support", _("receives escalations of unassigned cases")
+        REQUESTER = "requester", _("asked for the export")
         SUPER_ADMIN = "super_admin", _("is a super admin of the domain")
 
-    # Empty for mail about a domain rather than a case (reseller access turned off).
-    event = models.ForeignKey(CaseEvent, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
-    # What a mail without a case says (its template's context), e.g. the customer and when.
+    # A mail about a case names its event and case; a mail about a background job (its
+    # file is ready) names the job instead.
+    event = models.ForeignKey(CaseEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    job = models.ForeignKey(
+        "jobs.Job", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("job")
+    )
+    # What a mail about a domain says (its template's context), e.g. the customer and when.
     details = models.JSONField(_("details"), default=dict, blank=True)
     notice = models.CharField(_("mail"), max_length=16, choices=Notice.choices)
     recipient_email = models.EmailField(_("to"))
@@ -88,6 +95,12 @@ class OutboxMessage(models.Model):
         constraints = [
             # One mail per (event, recipient), whatever happens to the tasks.
             models.UniqueConstraint(fields=["event", "recipient_email"], name="outbox_once_per_recipient"),
+            models.UniqueConstraint(fields=["job", "recipient_email"], name="outbox_job_once_per_recipient"),
+            models.CheckConstraint(
+                condition=Q(job__isnull=True, event__isnull=False, case__isnull=False)
+                | Q(job__isnull=False, event__isnull=True, case__isnull=True),
+                name="outbox_about_a_case_or_a_job",
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=["PENDING", "SENT", "FAILED", "SKIPPED"]), name="outbox_status_valid"
             ),
@@ -168,3 +181,27 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class OutboxHandoff(models.Model):
+    """One attempt's handoff to the SMTP server, written by a connection of its own so that
+    it outlives the worker (notifications.mail): `handed_at` right before the DATA command,
+    `accepted_at` the moment the server answers 250. A replayed attempt that finds
+    `accepted_at` is not sent again (docs/notifications.md). Deleted once the outbox row is
+    SENT. No foreign key: the outbox row is locked by the sending transaction."""
+
+    outbox_id = models.BigIntegerField()
+    attempt_key = models.CharField(max_length=64)
+    message_id = models.CharField(_("Message-ID"), max_length=250, blank=True)
+    handed_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("mail handed to the SMTP server")
+        verbose_name_plural = _("mail handed to the SMTP server")
+        constraints = [
+            models.UniqueConstraint(fields=["outbox_id", "attempt_key"], name="outbox_handoff_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"outbox {self.outbox_id} handed at {self.handed_at}"

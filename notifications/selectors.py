@@ -13,6 +13,7 @@ from accounts.models import Domain, User
 from accounts.selectors import user_is_super_admin
 from cases.models import Case, CaseEvent, CaseSubscriber, Comment
 from cases.selectors import case_visible_to
+from notifications.addresses import RecipientKind, reply_address, user_epoch
 from notifications.models import InboundMail, Notice, OutboxMessage
 
 Reason = OutboxMessage.Reason
@@ -42,37 +43,21 @@ def address_is_subscribed(*, case_id: int, address: str) -> bool:
 
 # --------------------------------------------------------------------------- support-only (R11)
 
-# Events the reseller and customer side must never hear of, by kind. Internal notes are
-# support-only whatever shape they take in cases/: a kind listed here, a `support_only` or
-# `internal` flag on the event, an `internal`/`support_only` key in its `after`, or a
-# comment carrying such a flag.
-SUPPORT_ONLY_EVENT_KINDS = frozenset({"NOTE_ADDED", "INTERNAL_NOTE", "NOTE", "ASSIGNED"})
-_FLAGS = ("support_only", "internal", "is_internal", "is_note")
-_SUPPORT_VISIBILITIES = {"SUPPORT", "SUPPORT_ONLY", "INTERNAL"}
+# Events the reseller and customer side must never hear of (SPEC R11): internal notes and
+# assignments by kind, and any event that names an internal comment.
+SUPPORT_ONLY_EVENT_KINDS = frozenset({CaseEvent.Kind.NOTE_ADDED, CaseEvent.Kind.ASSIGNED})
 
 
-def _flagged(obj) -> bool:
-    if isinstance(obj, dict):
-        return any(bool(obj.get(flag)) for flag in _FLAGS) or obj.get("visibility") in _SUPPORT_VISIBILITIES
-    return (
-        any(getattr(obj, flag, False) is True for flag in _FLAGS)
-        or getattr(obj, "visibility", None) in _SUPPORT_VISIBILITIES
-    )
-
-
-def comment_is_support_only(comment) -> bool:
-    return comment is not None and _flagged(comment)
+def comment_is_support_only(comment: Comment | None) -> bool:
+    return comment is not None and comment.internal
 
 
 def event_is_support_only(event: CaseEvent) -> bool:
-    """Is this event for the support organisation alone (SPEC R11)? When in doubt, yes for
-    anything named like a note."""
-    if event.kind in SUPPORT_ONLY_EVENT_KINDS or "NOTE" in (event.kind or "").upper():
-        return True
-    if _flagged(event) or _flagged(event.after) or _flagged(event.before):
+    """Is this event for the support organisation alone (SPEC R11)?"""
+    if event.kind in SUPPORT_ONLY_EVENT_KINDS:
         return True
     comment_id = event.after.get("comment") if isinstance(event.after, dict) else None
-    return bool(comment_id) and comment_is_support_only(Comment.objects.filter(pk=comment_id).first())
+    return bool(comment_id) and Comment.objects.filter(pk=comment_id, internal=True).exists()
 
 
 def is_support_recipient(reason: str) -> bool:
@@ -150,7 +135,14 @@ def notification_recipients(*, event: CaseEvent, notice: str) -> list[Recipient]
     for recipient in candidates:
         if recipient.address not in excluded and recipient.address not in chosen:
             chosen[recipient.address] = recipient
-    return list(chosen.values())
+    return wanting(list(chosen.values()), notice)
+
+
+def wanting(recipients: list[Recipient], notice: str) -> list[Recipient]:
+    """Issue 12: the recipients who did not turn this kind of mail off on /settings/. Only
+    accounts have the choice; a subscriber's address without an account stops mail by
+    being unshared."""
+    return [r for r in recipients if r.user is None or notice not in (r.user.muted_notices or [])]
 
 
 def _from_customer_side(event: CaseEvent) -> bool:
@@ -206,6 +198,35 @@ def case_for_reply_address(*, number: int) -> Case | None:
     """The case a reply address names. The address carries a token that only the portal
     can make (`notifications.addresses`); who may write to the case is decided after."""
     return Case.objects.select_related("customer").filter(number=number).first()
+
+
+def reply_address_for(*, case: Case, address: str, user: User | None) -> str | None:
+    """The reply address of one recipient of mail about `case`: their account's when the
+    mail goes to a portal user, the share's when it goes to a subscriber; None for anyone
+    else (a case contact without an account, who may not reply by mail)."""
+    if user is not None:
+        return reply_address(
+            number=case.number,
+            kind=RecipientKind.USER,
+            recipient_id=user.pk,
+            epoch=user_epoch(sign_in_address=user.email, mail_address=user.mail_address),
+        )
+    share = CaseSubscriber.objects.filter(case=case, email__iexact=(address or "").strip()).first()
+    if share is None:
+        return None
+    return reply_address(
+        number=case.number, kind=RecipientKind.SUBSCRIBER, recipient_id=share.pk, epoch=share.email
+    )
+
+
+def reply_user(*, user_id: int) -> User | None:
+    """The active account a reply address names."""
+    return User.objects.select_related("domain").filter(pk=user_id, is_active=True).first()
+
+
+def reply_subscriber(*, case_id: int, subscriber_id: int) -> CaseSubscriber | None:
+    """The share a reply address names, while the case is still shared with it."""
+    return CaseSubscriber.objects.filter(pk=subscriber_id, case_id=case_id).first()
 
 
 # --------------------------------------------------------------------------- operators

@@ -29,6 +29,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from accounts.models import Domain
 from cases.models import CaseEvent
 from notifications.addresses import new_message_id, thread_id
+from notifications.job_mail import job_mail_allowed, render_job_message
 from notifications.mail import render_mail
 from notifications.models import JobRun, Notice, OutboxMessage
 from notifications.selectors import (
@@ -335,6 +336,8 @@ def outbox_deliver(*, message_id: int) -> Delivery:
             # Still collecting changes, or a duplicate arriving before the backoff is over;
             # the scheduled task, the retry or the sweep sends it.
             return Delivery("NOT_DUE")
+        if row.job_id is not None:  # "your export is ready": one row, about a job, not a case
+            return _deliver_job_mail(row, now=now)
         rows = list(
             OutboxMessage.objects.select_for_update(of=("self",))
             .select_related("case__customer", "event__actor", "recipient_user")
@@ -373,6 +376,28 @@ def outbox_deliver(*, message_id: int) -> Delivery:
             return _failed(rows, error, now=now, permanent=is_permanent_failure(error))
         _mark(rows, status=Status.SENT, sent_at=now, last_error="")
     logger.info("Outbox message %s sent to %s (%d change(s)).", message_id, row.recipient_email, len(rows))
+    return Delivery(Status.SENT)
+
+
+def _deliver_job_mail(row: OutboxMessage, *, now: datetime) -> Delivery:
+    """The job's mail (notifications.job_mail), under the row lock `outbox_deliver` holds."""
+    if not job_mail_allowed(row):
+        _mark(
+            [row], status=Status.SKIPPED, last_error="The file expired, or the account is no longer active."
+        )
+        return Delivery(Status.SKIPPED)
+    row.attempts += 1
+    try:
+        message = render_job_message(row)
+    except Exception as error:
+        logger.exception("Outbox message %s could not be rendered.", row.pk)
+        return _failed([row], error, now=now, permanent=True)
+    try:
+        message.send()
+    except Exception as error:
+        return _failed([row], error, now=now, permanent=is_permanent_failure(error))
+    _mark([row], status=Status.SENT, sent_at=now, last_error="")
+    logger.info("Outbox message %s (job) sent to %s.", row.pk, row.recipient_email)
     return Delivery(Status.SENT)
 
 

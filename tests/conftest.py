@@ -73,3 +73,13 @@ def _english_and_utc_outside_requests():
     yield
     translation.deactivate()
     timezone.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Rate-limit counters (per client address: every test client is 127.0.0.1) must not
+    carry from one test to the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

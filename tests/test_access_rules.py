@@ -311,7 +311,7 @@ class TestR11SupportOnlyData:
         assert any(e.kind == "comment" for e in case_timeline(case, user=w.engineer))
 
 
-GATED_MODELS = {"Case", "Comment", "Attachment", "Customer", "CaseEvent", "CaseSubscriber"}
+GATED_MODELS = {"Case", "Comment", "Attachment", "Customer", "CaseEvent", "CaseSubscriber", "Job"}
 # Reads live in *selectors.py, writes in *services.py; models, the Django admin and the
 # demo loader are operator-side.
 GATE_EXEMPT_SUFFIXES = (

@@ -41,7 +41,9 @@ def test_production_starts_on_postgresql_and_redis_with_everything_set(monkeypat
     settings = production_settings(monkeypatch)
     assert settings["DATABASES"]["default"]["ENGINE"] == "django.db.backends.postgresql"
     assert settings["DATABASES"]["default"]["HOST"] == "db.internal"
-    assert settings["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert (
+        settings["CACHES"]["default"]["BACKEND"] == "portal.cache.FailSafeRedisCache"
+    )  # Redis, failing safe
     assert settings["CELERY_BROKER_URL"] == "redis://redis.internal:6379/0"
     assert settings["CELERY_TASK_ALWAYS_EAGER"] is False
     assert settings["ALLOWED_HOSTS"] == ["portal.example.com"]

@@ -3,8 +3,10 @@ copy for curl and for Google's own Python clients pointed at this portal."""
 
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from cases.models import Case
 from customers.selectors import customer_visible_to
 
 EXAMPLE_CUSTOMERS = 20
@@ -25,5 +27,11 @@ def api_docs(request):
         "customers": customers,
         "parent": f"organizations/{example_customer}",
         "openapi_url": request.build_absolute_uri(reverse("api_openapi")),
+        # What each API value means, in the reader's words (issue 12).
+        "enum_labels": [
+            (_("State"), Case.State.choices),
+            (_("Severity"), Case.Priority.choices),
+            (_("Escalation reason"), Case.EscalationReason.choices),
+        ],
     }
     return render(request, "api/docs.html", context)

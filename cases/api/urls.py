@@ -31,5 +31,6 @@ urlpatterns = [
         name="api_attachment_download",
     ),
     re_path(rf"^upload/{CASE}/attachments$", views.attachment_upload, name="api_attachment_upload"),
-    re_path(r"^(?:upload/)?v2/(?P<path>.*)$", views.unknown_method),
+    # Any other path under /v2 (newlines included) answers in Google's JSON shape.
+    re_path(r"^(?:upload/)?v2(?:/(?P<path>[\s\S]*))?$", views.unknown_method),
 ]

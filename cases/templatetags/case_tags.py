@@ -5,20 +5,22 @@ from django import template
 from django.middleware.csrf import get_token
 from django.template.defaultfilters import filesizeformat, linebreaksbr
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
+from accounts.templatetags.portal_tags import icon_svg
 from cases.models import Case, CaseEvent
+from portal.when import format_when, time_html
 
 register = template.Library()
 # Lazy labels, translated when shown. `get_FOO_display` rebuilds the choices on every
 # call: a list of 25 cases spent 3 ms on it, a long case page more.
 STATE_LABELS = dict(Case.State.choices)
 EVENT_LABELS = dict(CaseEvent.Kind.choices)
+PRIORITY_LABELS = dict(Case.Priority.choices)
+PAPERCLIP = mark_safe(icon_svg("paperclip"))
 
 
 @register.filter
@@ -47,6 +49,11 @@ def is_negative(value: timedelta | None) -> bool:
 def state_label(value: str) -> str:
     """A state's name in the user's language (what `get_state_display` gives)."""
     return str(STATE_LABELS.get(value, value))
+
+
+@register.filter
+def severity_label(value: str) -> str:
+    return str(PRIORITY_LABELS.get(value, value))
 
 
 @register.filter
@@ -84,26 +91,21 @@ def case_rows(cases) -> str:
     rows = []
     for case in cases:
         url = escape(reverse("cases:detail", args=[case.number]))
-        updated = timezone.localtime(case.updated_at)
         category = case.classification.display_name_ko if korean else case.classification.display_name
         rows.append(
-            f'<tr data-case="{case.number}"><td class="nowrap"><a href="{url}">{case.number}</a></td>'
-            f'<td><a href="{url}" class="case-title">{escape(case.title)}</a>'
+            f'<tr data-case="{case.number}"><td class="c-number nowrap"><a href="{url}">{case.number}</a></td>'
+            f'<td class="c-title"><a href="{url}" class="case-title">{escape(case.title)}</a>'
             f'{escalated if case.escalated_at else ""}<div class="muted small">{escape(category)}</div></td>'
-            f"<td>{escape(case.customer.name)}</td>"
-            f'<td><span class="badge priority-{escape(case.priority.lower())}">{escape(case.priority)}</span></td>'
-            f'<td><span class="badge state-{escape(lower_state(case.state))}">{escape(state_label(case.state))}</span></td>'
-            f'<td class="nowrap"><time datetime="{updated.isoformat()}">'
-            f"{escape(date_format(updated, 'SHORT_DATETIME_FORMAT'))}</time></td></tr>"
+            f'<td class="c-customer">{escape(case.customer.name)}</td>'
+            f'<td class="c-priority"><span class="badge priority-{escape(case.priority.lower())}" title="{escape(severity_label(case.priority))}">{escape(case.priority)}</span></td>'
+            f'<td class="c-state"><span class="badge state-{escape(lower_state(case.state))}">{escape(state_label(case.state))}</span></td>'
+            f'<td class="c-updated nowrap">{time_html(case.updated_at, "relative")}</td></tr>'
         )
     return mark_safe("\n".join(rows))  # every value above is escaped
 
 
 def _time(at) -> str:
-    local = timezone.localtime(at)
-    return format_html(
-        '<time datetime="{}">{}</time>', local.isoformat(), date_format(local, "DATETIME_FORMAT")
-    )
+    return mark_safe(time_html(at, "short"))  # time_html escapes
 
 
 def _name(user) -> str:
@@ -143,11 +145,12 @@ def timeline_items(context, case, timeline) -> str:
                 _("Attachment deleted"),
                 item.filename,
                 item.deletion_reason,
-                date_format(timezone.localtime(item.deleted_at), "DATETIME_FORMAT"),
+                format_when(item.deleted_at),
             )
         else:
             what = format_html(
-                '📎 <a href="{}" data-testid="attachment-link">{}</a> <span class="muted">{} · {}</span>',
+                '{} <a href="{}" data-testid="attachment-link">{}</a> <span class="muted">{} · {}</span>',
+                PAPERCLIP,
                 reverse("cases:download", args=[case.number, item.pk]),
                 item.filename,
                 filesizeformat(item.size),
@@ -176,7 +179,9 @@ def timeline_items(context, case, timeline) -> str:
 
     def event(item, at):
         change = ""
-        if item.field in ("state", "priority"):
+        if item.field == "state":
+            change = format_html(": {} → {}", state_label(item.before), state_label(item.after))
+        elif item.field == "priority":
             change = format_html(": {} → {}", item.before, item.after)
         elif item.field == "subscribers":
             change = format_html(": {}", item.after or item.before)
@@ -192,3 +197,34 @@ def timeline_items(context, case, timeline) -> str:
 
     write = {"comment": comment, "attachment": attachment, "event": event}
     return format_html_join("\n", "{}", ((write[entry.kind](entry.item, entry.at),) for entry in timeline))
+
+
+# The direction a column starts in when first chosen: newest, highest severity (P0
+# first), A to Z, highest number.
+_FIRST_SORT = {
+    "updated": "-updated",
+    "created": "-created",
+    "severity": "severity",
+    "customer": "customer",
+    "number": "-number",
+}
+
+
+@register.simple_tag(takes_context=True)
+def sort_header(context, key: str, label: str) -> str:
+    """A column header that sorts the list by `key`, the other way when it already does;
+    `aria-sort` tells screen readers the current order."""
+    current = context.get("sort") or "-updated"
+    first = _FIRST_SORT[key]
+    if current.lstrip("-") == key:
+        target = current[1:] if current.startswith("-") else "-" + current
+        # P0 first reads "descending" severity for a person, though it is P-ascending.
+        descending = current.startswith("-") != (key == "severity")
+        aria = format_html(' aria-sort="{}"', "descending" if descending else "ascending")
+        arrow = icon_svg("sort-down" if descending else "sort-up")
+    else:
+        target, aria, arrow = first, "", ""
+    href = with_query(context, sort=target, cursor=None)
+    return format_html(
+        '<th scope="col"{}><a class="sort-link" href="{}">{}{}</a></th>', aria, href, label, mark_safe(arrow)
+    )

@@ -58,6 +58,7 @@ LOCAL_APPS = [
     "accounts",
     "customers",
     "cases",
+    "jobs",
     "notifications",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
@@ -124,7 +125,14 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]
 # --------------------------------------------------------------------------- cache, sessions
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            # Fails safe: a Redis outage is logged and the rate limiters let requests through.
+            "BACKEND": "portal.cache.FailSafeRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Sessions live in the database: web processes keep no local state (SPEC §10), and
@@ -161,6 +169,11 @@ ACCOUNT_SESSION_REMEMBER = None
 # The sign-in page stays reachable while signed in: that is how a partner adds the
 # account of another domain (accounts/multi_account.py).
 ACCOUNT_AUTHENTICATED_LOGIN_REDIRECTS = False
+# Failures slow the attacking client, never the account's owner (issue 16): the `key` of
+# `login_failed` is the address *and* the client (accounts.adapters), so five wrong
+# passwords refuse that address from that client only; per address across all clients
+# there are only growing delays (LOGIN_ACCOUNT_DELAY_*). The client is REMOTE_ADDR, or
+# the address TRUSTED_PROXY_COUNT hops from the right of X-Forwarded-For.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",
@@ -175,6 +188,10 @@ MFA_TOTP_ISSUER = "Reseller support portal"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ko", "한국어")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates by each language's own rules (portal/formats; shown through portal.when).
+FORMAT_MODULE_PATH = ["portal.formats"]
+# A refused form in the product's layout and the user's language (issue 12).
+CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"
@@ -227,6 +244,22 @@ def _hours_row(tier: str) -> dict[str, float]:
 CASE_NEXT_RESPONSE_HOURS = {tier: _hours_row(tier) for tier in _NEXT_RESPONSE_DEFAULTS}
 # Calls per minute one API token may make; more answer 429 RESOURCE_EXHAUSTED (0: no limit).
 API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 600)
+
+# --------------------------------------------------------------------------- exports and background jobs
+# A case export of more rows than this runs as a background job (jobs app) instead of
+# streaming from the request: decided with a count bounded at this many rows. 20,000
+# rows stream in about 2 s, far within the web worker's timeout (docs/deployment.md).
+EXPORT_STREAM_MAX_ROWS = env_int("EXPORT_STREAM_MAX_ROWS", 20_000)
+EXPORT_CHUNK_ROWS = env_int("EXPORT_CHUNK_ROWS", 5000)  # rows per fetch from the server-side cursor
+EXPORT_MAX_ROWS_PER_SECOND = env_int("EXPORT_MAX_ROWS_PER_SECOND", 0)  # 0: as fast as it goes
+JOB_FILE_SECONDS = env_int("JOB_FILE_SECONDS", 24 * 3600)  # a job's file is deleted after a day
+JOB_PROGRESS_SECONDS = 0.5  # how often a running job writes its progress
+JOB_POLL_SECONDS = 1  # how often the progress component asks
+JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3)  # taken up this often (its worker died), it fails
+JOB_REUSE_SECONDS = 300  # the same request again within this time returns the same job
+JOB_HEARTBEAT_MAX_SECONDS = env_int("JOB_HEARTBEAT_MAX_SECONDS", 15 * 60)  # silent this long: lost
+JOB_QUEUED_MAX_SECONDS = env_int("JOB_QUEUED_MAX_SECONDS", 6 * 3600)  # never taken up: lost
+JOB_TIME_LIMIT_SECONDS = env_int("JOB_TIME_LIMIT_SECONDS", 30 * 60)
 
 # --------------------------------------------------------------------------- mail
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
@@ -304,6 +337,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 15 * 60.0,
         "options": {"expires": 14 * 60},
     },
+    "jobs-cleanup": {
+        "task": "jobs.tasks.jobs_cleanup",
+        "schedule": 10 * 60.0,
+        "options": {"expires": 9 * 60},
+    },
     "mark-locked": {
         "task": "notifications.tasks.cases_mark_locked",
         "schedule": 60 * 60.0,
@@ -358,3 +396,32 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+
+# --------------------------------------------------------------------------- hardening (issue 16)
+# Every account signed in in a browser lives in its server-side session
+# (accounts/multi_account.py); allauth's user sessions let each owner list and end them.
+INSTALLED_APPS += ["allauth.usersessions"]
+# The session cookie lives as long as the browser: closing it signs every account out.
+ACCOUNT_SESSION_REMEMBER = False
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Proxies of our own in front of the portal that append to X-Forwarded-For (0: none; the
+# client is REMOTE_ADDR). Behind one load balancer: 1. docs/deployment.md.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# Per address, across clients: no wait for the first failures, then 0.25 s doubling up to
+# the cap, while failures keep coming within the window. Never a refusal.
+LOGIN_ACCOUNT_DELAY_AFTER = env_int("LOGIN_ACCOUNT_DELAY_AFTER", 5)
+LOGIN_ACCOUNT_DELAY_MAX_SECONDS = float(env("LOGIN_ACCOUNT_DELAY_MAX_SECONDS", "2"))
+LOGIN_ACCOUNT_DELAY_WINDOW_SECONDS = env_int("LOGIN_ACCOUNT_DELAY_WINDOW_SECONDS", 15 * 60)
+# Two-step verification required for super admins, support engineers and Django admin
+# operators (accounts/mfa.py). On in production; off here and in the local demo (README).
+MFA_REQUIRED = env_bool("MFA_REQUIRED", False)
+# After the multi-account middleware (the account acting) and messages (it leaves one).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+    "accounts.mfa.MfaRequiredMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("accounts.multi_account.MultiAccountMiddleware") + 1,
+    "accounts.middleware.NoStoreWhenSignedInMiddleware",
+)

@@ -68,3 +68,21 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_COOKIE_HTTPONLY = True
 LOG_JSON = env_bool("LOG_JSON", True)
 LOGGING["handlers"]["console"]["formatter"] = "json" if LOG_JSON else "plain"  # noqa: F405
+
+# --------------------------------------------------------------------------- hardening (issue 16)
+MFA_REQUIRED = env_bool("MFA_REQUIRED", True)
+# The cache fails safe (portal/cache.py): a Redis outage is logged, never a 500 at sign-in.
+CACHES["default"]["BACKEND"] = "portal.cache.FailSafeRedisCache"
+CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 1}
+# Cookies bound to this exact host over HTTPS (no Domain, Path=/): a sibling subdomain
+# cannot set or overwrite them. A plain-http demo (DJANGO_SECURE_COOKIES=false) keeps the plain names.
+if SESSION_COOKIE_SECURE:
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+# X-Forwarded-Proto decides "is this HTTPS?" only when a proxy of ours sets it (it must
+# overwrite what clients send): TRUSTED_PROXY_COUNT > 0, or DJANGO_TRUST_X_FORWARDED_PROTO.
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https")
+    if env_bool("DJANGO_TRUST_X_FORWARDED_PROTO", TRUSTED_PROXY_COUNT > 0)  # noqa: F405
+    else None
+)

@@ -22,6 +22,31 @@ document.addEventListener("submit", (event) => {
   }
 });
 
+// The main menu is open in the markup (it works without script); on a phone it starts
+// closed behind its "Menu" button, at a desk it stays a side column.
+(() => {
+  const menu = document.querySelector("[data-nav-menu]");
+  if (!menu) return;
+  const narrow = window.matchMedia("(max-width: 800px)");
+  const apply = () => { menu.open = !narrow.matches; };
+  apply();
+  narrow.addEventListener("change", apply);
+})();
+
+// A table or code block that scrolls inside its own box on a narrow screen must be
+// reachable by keyboard (axe: scrollable-region-focusable).
+(() => {
+  const mark = () => {
+    document.querySelectorAll("main table, main pre").forEach((box) => {
+      if (box.scrollWidth > box.clientWidth + 1) box.setAttribute("tabindex", "0");
+      else if (box.getAttribute("tabindex") === "0") box.removeAttribute("tabindex");
+    });
+  };
+  mark();
+  window.addEventListener("resize", mark);
+  document.addEventListener("htmx:afterSettle", mark);
+})();
+
 // A form that came back with problems: move focus to its summary at the top, so that
 // keyboard and screen-reader users start there (the summary links to each field).
 document.addEventListener("DOMContentLoaded", () => {

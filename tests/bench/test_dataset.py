@@ -213,6 +213,57 @@ def page_query_counts(prefix: str) -> dict[str, int]:
                 response = client.get(path, headers=headers)
             assert response.status_code == 200, name
             counts[name + (", state counts" if headers else "")] = len(queries)
+    counts.update(other_page_query_counts(prefix, agent))
+    return counts
+
+
+def other_page_query_counts(prefix: str, agent: User) -> dict[str, int]:
+    """The pages issue 14 changed: the dashboard for each kind of user, the customer
+    portal of the biggest customer (plain, filtered, its counts), and the API's list."""
+    from accounts.services import api_token_create
+
+    names = BenchNames(prefix)
+    biggest = names.customer_domain(0)
+    personas = {
+        "agent": agent,
+        "support": User.objects.get(email=f"engineer00@{names.support}"),
+        "customer": User.objects.get(email=f"user1@{biggest}"),
+    }
+    pages = [
+        ("dashboard, agent", "agent", reverse("dashboard"), {}),
+        ("dashboard, support", "support", reverse("dashboard"), {}),
+        ("dashboard, customer", "customer", reverse("dashboard"), {}),
+        ("customer portal", "customer", reverse("customer_portal:home"), {}),
+        ("customer portal, counts", "customer", reverse("customer_portal:home"), COUNTS_REQUEST),
+        (
+            "customer portal, filter",
+            "customer",
+            reverse("customer_portal:home") + "?state=CLOSED&priority=P3",
+            {},
+        ),
+        ("support queue", "support", reverse("support:queue"), {}),
+    ]
+    counts = {}
+    for name, persona, path, headers in pages:
+        client = Client()
+        client.force_login(personas[persona])
+        client.get(path, headers=headers)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(path, headers=headers)
+        assert response.status_code == 200, name
+        counts[name] = len(queries)
+    token = api_token_create(user=agent, name="query budget")
+    api = Client(headers={"Authorization": f"Bearer {token}"})
+    first = api.get("/v2/organizations/-/cases?pageSize=100")
+    assert first.status_code == 200
+    following = "/v2/organizations/-/cases?pageSize=100&pageToken=" + first.json()["nextPageToken"]
+    for name, path in (
+        ("API cases.list", "/v2/organizations/-/cases?pageSize=100"),
+        ("API page 2", following),
+    ):
+        with CaptureQueriesContext(connection) as queries:
+            assert api.get(path).status_code == 200, name
+        counts[name] = len(queries)
     return counts
 
 

@@ -128,6 +128,31 @@ def test_a_deep_page_starts_at_the_cursor(w, file_case):
     assert re.search(r'"cases_case"\."updated_at" <= ', queries[0]["sql"])
 
 
+def test_the_api_and_the_export_page_through_the_same_keyset_paginator(w, file_case):
+    """One paginator (portal.keyset) for the lists, the API and the CSV: the API's page 2
+    starts its index scan at the token like the lists, and the export yields the list order."""
+    from cases.api_selectors import api_case_page
+    from cases.selectors import case_iter_for_export
+
+    for i in range(5):
+        file_case(w.agent, w.acme, title=f"API keyset {i}")
+    agent = w.agent
+    visible = case_visible_to(agent)
+    expected = list(visible.order_by("-updated_at", "-id").values_list("pk", flat=True))
+    seen, token = [], None
+    while True:
+        with CaptureQueriesContext(connection) as queries:
+            page = api_case_page(user=agent, customer_id=None, text="", search=False, size=2, token=token)
+        seen += [case.pk for case in page.rows]
+        if token:
+            assert any(re.search(r'"cases_case"\."updated_at" <= ', q["sql"]) for q in queries)
+        if not page.next_page_token:
+            break
+        token = page.next_page_token
+    assert seen == expected
+    assert [case.pk for case in case_iter_for_export(visible, chunk=2)] == expected
+
+
 # --------------------------------------------------------------------------- Server-Timing
 
 

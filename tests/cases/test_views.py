@@ -160,7 +160,8 @@ def test_list_rows_speak_the_users_language_and_time_zone(w, signed_in, file_cas
     assert f'href="{reverse("cases:detail", args=[case.number])}"' in row
     case.refresh_from_db()
     seoul = case.updated_at.astimezone(ZoneInfo("Asia/Seoul")).isoformat()
-    assert f'<time datetime="{seoul}">' in row
+    # Recency in words ("방금", "3시간 전"), the absolute time in KST on hover (issue 12).
+    assert f'<time datetime="{seoul}" title="' in row and "KST" in row
 
 
 def test_keyset_pages_do_not_overlap_and_a_forged_cursor_starts_over(w, signed_in):
@@ -221,7 +222,8 @@ def test_export_is_exactly_the_filtered_list(w, signed_in, file_case):
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"].startswith("attachment;")
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
-    assert [int(row[0]) for row in rows[1:]] == [c.number for c in reversed(cases)]
+    assert [int(row[0]) for row in rows[1:-1]] == [c.number for c in reversed(cases)]
+    assert rows[-1] == ["End of export: 3 cases"]
 
 
 def test_export_neutralises_spreadsheet_formulas(w, signed_in, file_case):

@@ -32,7 +32,7 @@ def stat(page: str, name: str) -> int:
 
 
 def data_for(user, now=None):
-    return dashboard_for(user, now=now or timezone.now(), tz=SEOUL)
+    return dashboard_for(user, now=now or timezone.now())
 
 
 # --------------------------------------------------------------------------- access
@@ -163,7 +163,7 @@ def test_cases_opened_and_closed_land_in_their_weeks(w, file_case):
         case_close(user=w.agent, case=old)
     new = file_case(w.agent, w.acme, title="This week")
     after = data_for(w.agent)
-    old_week = after.weeks.index(week_starts(now=three_weeks_ago, tz=SEOUL)[-1])
+    old_week = after.weeks.index(week_starts(now=three_weeks_ago, tz=UTC)[-1])
     assert old_week == len(after.weeks) - 4
     assert after.opened[old_week] == before.opened[old_week] + 1
     assert after.closed[old_week] == before.closed[old_week] + 1
@@ -235,8 +235,12 @@ def test_aggregates_are_counted_in_the_database(w, signed_in):
     client.get(URL)
     with CaptureQueriesContext(connection) as queries:
         client.get(URL)
+    # The rollup summed once, and the unanswered cases of the last two days counted.
+    rollup_queries = [q["sql"] for q in queries if '"cases_caserollup"' in q["sql"]]
     case_queries = [q["sql"] for q in queries if '"cases_case"' in q["sql"]]
-    assert len(case_queries) == 3 and all("COUNT(" in sql and "GROUP BY" in sql for sql in case_queries)
+    assert len(rollup_queries) == 1 and "SUM(" in rollup_queries[0] and "GROUP BY" in rollup_queries[0]
+    assert len(case_queries) == 1 and "COUNT(" in case_queries[0] and "GROUP BY" in case_queries[0]
+    assert '"cases_case"."created_at" >=' in case_queries[0]
 
 
 # --------------------------------------------------------------------------- the chart module

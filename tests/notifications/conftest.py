@@ -289,3 +289,18 @@ def start_worker(committed_world, broker, smtp_sink, tmp_path):
 
 def outbox_for(case, **filters):
     return OutboxMessage.objects.filter(case=case, **filters)
+
+
+# --------------------------------------------------------------------------- reply addresses
+
+
+def reply_address_of(case, address: str) -> str | None:
+    """The reply address the portal gives `address` in mail about `case`: its account's when
+    an account with that address may see the case, else the share's (None for anyone else)."""
+    from accounts.models import User
+    from notifications.selectors import reply_address_for, user_may_see_case
+
+    address = address.lower()
+    holders = User.objects.filter(email=address) | User.objects.filter(notification_email__iexact=address)
+    user = next((u for u in holders if user_may_see_case(user=u, case_id=case.pk)), None)
+    return reply_address_for(case=case, address=address, user=user)

@@ -18,6 +18,7 @@ from cases.services import (
     case_change_priority,
     case_comment_add,
     case_escalate,
+    case_note_add,
     case_set_state,
 )
 from cases.system_services import cases_auto_close_run, cases_flag_first_response_breaches_run
@@ -151,14 +152,8 @@ def test_the_action_required_mail_quotes_the_question(w, coalescing, case, chang
     change(t, lambda: case_comment_add(user=w.engineer, case=case, body="Please send the full headers."))
     beat(t + timedelta(minutes=4))
 
-    # An internal note after the question is never quoted (R11), whatever its shape.
-    def note():
-        comment = Comment.objects.create(
-            case=case, author=w.engineer, from_support=True, body="SENTINEL-note"
-        )
-        _event(case, actor=w.engineer, kind="INTERNAL_NOTE", after={"comment": comment.pk})
-
-    change(t + timedelta(minutes=5), note)
+    # An internal note after the question is never quoted (R11).
+    change(t + timedelta(minutes=5), lambda: case_note_add(user=w.engineer, case=case, body="SENTINEL-note"))
     change(
         t + timedelta(minutes=6), lambda: case_set_state(user=w.engineer, case=case, state="ACTION_REQUIRED")
     )
@@ -182,23 +177,12 @@ def test_support_only_events_never_reach_the_customer_side(
     mailoutbox.clear()
 
     def notes():
-        comment = Comment.objects.create(case=case, author=w.engineer, from_support=True, body="SENTINEL-one")
-        _event(case, actor=w.engineer, kind="INTERNAL_NOTE", after={"comment": comment.pk})
-        other = Comment.objects.create(case=case, author=w.engineer, from_support=True, body="SENTINEL-two")
-        # A note written as a message event with a flag: refused all the same.
-        third = Comment.objects.create(case=case, author=w.engineer, from_support=True, body="SENTINEL-three")
-        _event(
-            case,
-            actor=w.engineer,
-            kind=CaseEvent.Kind.COMMENTED,
-            after={"comment": third.pk, "visibility": "SUPPORT"},
+        case_note_add(user=w.engineer, case=case, body="SENTINEL-one")
+        # An internal comment named by a message event is refused all the same.
+        other = Comment.objects.create(
+            case=case, author=w.engineer, from_support=True, internal=True, body="SENTINEL-two"
         )
-        return _event(
-            case,
-            actor=w.engineer,
-            kind=CaseEvent.Kind.COMMENTED,
-            after={"comment": other.pk, "internal": True},
-        )
+        return _event(case, actor=w.engineer, kind=CaseEvent.Kind.COMMENTED, after={"comment": other.pk})
 
     flagged = change(T0 + timedelta(minutes=10), notes)
     assert not OutboxMessage.objects.filter(case=case, created_at__gte=T0 + timedelta(minutes=9)).exists()

@@ -20,12 +20,11 @@ from django.db import connection
 from cases.models import Case, Comment
 from cases.services import case_close, case_set_state
 from notifications import mailparse
-from notifications.addresses import reply_address
 from notifications.inbound_services import inbound_mail_receive
 from notifications.listener import ReplyHandler, make_server
 from notifications.models import InboundMail
 from tests.cases.conftest import PNG
-from tests.notifications.conftest import ROOT, free_port, wait_until
+from tests.notifications.conftest import ROOT, free_port, reply_address_of, wait_until
 
 SUBSCRIBER = "boss@acme.example"
 
@@ -43,7 +42,9 @@ def reply_mail(
 ) -> bytes:
     message = EmailMessage()
     message["From"] = f"Someone <{sender}>"
-    message["To"] = to or reply_address(case.number)
+    # By default the sender's own reply address; a sender who has none (a stranger) uses
+    # the subscriber's, as an attacker who saw that mail would.
+    message["To"] = to or reply_address_of(case, sender) or reply_address_of(case, SUBSCRIBER)
     message["Subject"] = f"Re: [Case {case.number}] {case.title}"
     message["Message-ID"] = message_id or make_msgid(domain="client.example")
     for name, value in (headers or {}).items():
@@ -97,10 +98,13 @@ def test_a_reply_from_a_users_notification_address_counts_as_that_user(w, shared
 
 def test_a_stranger_cannot_comment_and_the_refusal_is_logged(shared_case, caplog):
     [result] = inbound_mail_receive(reply_mail(shared_case, sender="mallory@evil.example"))
-    assert (result.outcome, result.reason) == ("REFUSED", "the sender may not comment on this case")
+    assert (result.outcome, result.reason) == (
+        "REFUSED",
+        "the sender is not the recipient this reply address was issued to",
+    )
     assert comments(shared_case) == []
     assert InboundMail.objects.get(sender="mallory@evil.example").outcome == "REFUSED"
-    assert "mallory@evil.example" in caplog.text and "may not comment" in caplog.text
+    assert "mallory@evil.example" in caplog.text and "not the recipient" in caplog.text
 
 
 def test_a_reseller_of_another_domain_cannot_comment_by_mail(shared_case):
@@ -111,8 +115,9 @@ def test_a_reseller_of_another_domain_cannot_comment_by_mail(shared_case):
 def test_a_subscriber_removed_from_the_case_can_no_longer_comment(w, shared_case):
     from cases.services import case_subscribers_set
 
+    address = reply_address_of(shared_case, SUBSCRIBER)
     case_subscribers_set(user=w.agent, case=shared_case, remove=[SUBSCRIBER])
-    [result] = inbound_mail_receive(reply_mail(shared_case, sender=SUBSCRIBER))
+    [result] = inbound_mail_receive(reply_mail(shared_case, sender=SUBSCRIBER, to=address))
     assert result.outcome == "REFUSED" and comments(shared_case) == []
 
 
@@ -124,10 +129,12 @@ def test_a_closed_case_takes_no_reply_by_mail(w, shared_case):
 
 
 def test_a_forged_reply_address_is_refused(shared_case, caplog):
-    forged = reply_address(shared_case.number).replace(
-        f"+{shared_case.number}.", f"+{shared_case.number + 1}."
-    )
-    assert inbound_mail_receive(reply_mail(shared_case, sender=SUBSCRIBER, to=forged)) == []
+    real = reply_address_of(shared_case, SUBSCRIBER)
+    forged = real.replace(f"+{shared_case.number}.", f"+{shared_case.number + 1}.")
+    [result] = inbound_mail_receive(reply_mail(shared_case, sender=SUBSCRIBER, to=forged))
+    assert result.outcome == "REFUSED"
+    not_ours = real.split(".s")[0] + "@portal.example"  # the retired one-per-case shape
+    assert inbound_mail_receive(reply_mail(shared_case, sender=SUBSCRIBER, to=not_ours)) == []
     assert "not sent to a valid reply address" in caplog.text
     assert comments(shared_case) == []
 
@@ -155,7 +162,7 @@ def test_auto_replies_and_loops_are_ignored(shared_case, headers):
 def test_a_bounce_is_ignored(shared_case):
     bounce = EmailMessage()
     bounce["From"] = "Mail Delivery Subsystem <MAILER-DAEMON@mx.acme.example>"
-    bounce["To"] = reply_address(shared_case.number)
+    bounce["To"] = reply_address_of(shared_case, SUBSCRIBER)
     bounce["Subject"] = "Undelivered Mail Returned to Sender"
     bounce["Message-ID"] = make_msgid(domain="mx.acme.example")
     bounce.set_content("This is the mail system. Your message could not be delivered.")
@@ -199,7 +206,7 @@ def test_attachments_are_kept_under_the_upload_rules(shared_case):
 def test_an_html_only_reply_is_read_without_its_quote(shared_case):
     message = EmailMessage()
     message["From"] = SUBSCRIBER
-    message["To"] = reply_address(shared_case.number)
+    message["To"] = reply_address_of(shared_case, SUBSCRIBER)
     message["Subject"] = "Re: case"
     message["Message-ID"] = make_msgid(domain="client.example")
     message.set_content(
@@ -267,7 +274,7 @@ def test_the_listener_turns_a_reply_into_a_comment(committed_world, w, file_case
             with pytest.raises(smtplib.SMTPRecipientsRefused):
                 client.sendmail(SUBSCRIBER, ["nobody@portal.example"], b"Subject: x\r\n\r\nhello\r\n")
             refused = client.sendmail(
-                SUBSCRIBER, [reply_address(case.number)], reply_mail(case, sender=SUBSCRIBER)
+                SUBSCRIBER, [reply_address_of(case, SUBSCRIBER)], reply_mail(case, sender=SUBSCRIBER)
             )
         assert refused == {}
     finally:
@@ -298,7 +305,9 @@ def test_the_mail_listener_command_serves_lmtp(committed_world, w, file_case, tm
             lambda: b"Listening for replies (LMTP)" in log.read_bytes(), timeout=30, message="the listener"
         )
         with smtplib.LMTP("127.0.0.1", port) as client:
-            client.sendmail(SUBSCRIBER, [reply_address(case.number)], reply_mail(case, sender=SUBSCRIBER))
+            client.sendmail(
+                SUBSCRIBER, [reply_address_of(case, SUBSCRIBER)], reply_mail(case, sender=SUBSCRIBER)
+            )
     finally:
         listener.send_signal(signal.SIGTERM)
         listener.wait(timeout=10)

@@ -19,9 +19,17 @@ from cases.services import (
     case_set_state,
     case_subscribers_set,
 )
-from notifications.addresses import reply_address, reply_address_case_number, thread_id
+from notifications.addresses import (
+    ReplyTarget,
+    parse_reply_address,
+    reply_address,
+    reply_address_case_number,
+    reply_token_valid,
+    thread_id,
+)
 from notifications.mail import REPLY_MARKER, render_mail, render_message
 from notifications.models import Notice, OutboxMessage
+from notifications.selectors import reply_address_for
 
 
 def walk_through_every_mail(w, file_case, *, language: str):
@@ -58,7 +66,10 @@ def walk_through_every_mail(w, file_case, *, language: str):
 @pytest.mark.parametrize("language", ["en", "ko"])
 def test_every_mail_renders_as_html_and_text_in_the_cases_language(w, file_case, language):
     case, rows = walk_through_every_mail(w, file_case, language=language)
-    assert set(rows) == set(Notice.values) - {Notice.CONSENT_OFF}  # about a domain: test_consent_off.py
+    assert set(rows) == set(Notice.values) - {
+        Notice.JOB_READY,
+        Notice.CONSENT_OFF,
+    }  # not about a case: tests/jobs, test_consent_off.py
     view, reply_note, prefix, marker = (
         ("케이스 보기", "이 메일에 답장하면", f"[케이스 {case.number}] ", "##- 이 줄 위에")
         if language == "ko"
@@ -76,7 +87,9 @@ def test_every_mail_renders_as_html_and_text_in_the_cases_language(w, file_case,
         assert reply_note in message.body, notice
         assert f'<html lang="{language}">' in html, notice
         assert message.extra_headers["Content-Language"] == language
-        assert message.reply_to == [reply_address(case.number)]
+        assert message.reply_to == [
+            reply_address_for(case=case, address=row.recipient_email, user=row.recipient_user)
+        ]
         assert message.to == [row.recipient_email]
 
 
@@ -178,19 +191,26 @@ def test_the_subject_is_one_line_whatever_the_title(w, file_case):
 
 
 def test_reply_addresses_carry_a_token_only_the_portal_can_make(settings):
-    address = reply_address(40000123)
-    assert address.startswith("reply+40000123.") and address.endswith("@portal.example")
-    assert reply_address_case_number(address) == 40000123
-    assert reply_address_case_number(address.upper()) == 40000123
-    forged = address.replace("40000123", "40000124")
-    assert reply_address_case_number(forged) is None
-    assert reply_address_case_number("reply+40000123@portal.example") is None
+    epoch = "a@acme.example|a@acme.example"
+    address = reply_address(number=40000123, kind="u", recipient_id=42, epoch=epoch)
+    assert address.startswith("reply+40000123.u42.") and address.endswith("@portal.example")
+    target = parse_reply_address(address.upper())
+    assert target == parse_reply_address(address) and reply_token_valid(target, epoch=epoch)
+    assert not reply_token_valid(target, epoch="a@acme.example|other@evil.example")
+    for forged in (
+        address.replace("40000123", "40000124"),  # another case
+        address.replace(".u42.", ".u43."),  # another recipient
+        address.replace(".u42.", ".s42."),  # another kind of recipient
+    ):
+        assert not reply_token_valid(parse_reply_address(forged), epoch=epoch)
+    assert parse_reply_address("reply+40000123.0123456789ab@portal.example") is None  # the old per-case shape
     assert reply_address_case_number(address.replace("portal.example", "evil.example")) is None
     # After a key rotation the old addresses keep working from SECRET_KEY_FALLBACKS.
     settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
     settings.SECRET_KEY = "a-new-secret-key"
-    assert reply_address_case_number(address) == 40000123
-    assert reply_address(40000123) != address
+    assert reply_token_valid(target, epoch=epoch)
+    assert reply_address(number=40000123, kind="u", recipient_id=42, epoch=epoch) != address
+    assert isinstance(target, ReplyTarget)
 
 
 # Words that may stay in Latin letters in Korean mail: product and company names, the

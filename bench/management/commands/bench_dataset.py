@@ -64,6 +64,7 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:
             for table in (
                 "cases_case",
+                "cases_caserollup",
                 "cases_comment",
                 "cases_attachment",
                 "cases_caseevent",

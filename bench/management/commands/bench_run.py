@@ -33,6 +33,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--label", default="", help="a name for this run, kept in the JSON")
         parser.add_argument(
+            "--page-requests", type=int, default=50, help="timed requests for each page of bench/routes.py"
+        )
+        parser.add_argument(
             "--no-walk",
             action="store_true",
             help="reach the deep page with a cursor made from the database instead of following 999 links",
@@ -56,6 +59,7 @@ class Command(BaseCommand):
                 redis_url=options["redis_url"],
                 app_dir=options["app_dir"],
                 walk=not options["no_walk"],
+                page_requests=options["page_requests"],
                 log=self.stdout.write,
             )
         except RuntimeError as error:
@@ -65,3 +69,6 @@ class Command(BaseCommand):
         self.stdout.write(table(report))
         path = save(report)
         self.stdout.write(self.style.SUCCESS(f"\nWritten to {path}"))
+        routes = report.get("routes") or {}
+        if routes.get("missing") or routes.get("failed"):
+            raise CommandError("Some routes have no timing (NOT TIMED above): the benchmark is incomplete.")

@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0006_i13_support_console'),
+        ('cases', '0009_i12_case_sort_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
