@@ -98,7 +98,9 @@ class OutboxMessage(models.Model):
             models.UniqueConstraint(fields=["job", "recipient_email"], name="outbox_job_once_per_recipient"),
             models.CheckConstraint(
                 condition=Q(job__isnull=True, event__isnull=False, case__isnull=False)
-                | Q(job__isnull=False, event__isnull=True, case__isnull=True),
+                | Q(job__isnull=False, event__isnull=True, case__isnull=True)
+                # a mail about a domain (reseller access turned off): neither
+                | Q(notice="consent_off", job__isnull=True, event__isnull=True, case__isnull=True),
                 name="outbox_about_a_case_or_a_job",
             ),
             models.CheckConstraint(
