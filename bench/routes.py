@@ -86,6 +86,13 @@ ROUTES: dict[str, tuple[Op | Special, ...] | NotTimed] = {
     "accounts/choose/": (Op("account_chooser", "account chooser", "agent", lambda t: ["/accounts/choose/"]),),
     "accounts/login/": (Op("login_form", "sign-in form", "anonymous", lambda t: ["/accounts/login/"]),),
     "accounts/logout/": NotTimed("signs the benchmark's session out"),
+    "accounts/sign-out-account/": NotTimed("signs one of the browser's accounts out (POST)"),
+    "accounts/notification-address/confirm/<str:token>/": NotTimed(
+        "a link with a signed key from a confirmation mail, sent to an address outside the dataset"
+    ),
+    "accounts/sessions/": (
+        Op("sessions", "your sign-in sessions", "agent", lambda t: ["/accounts/sessions/"]),
+    ),
     "accounts/inactive/": ALLAUTH,
     "accounts/signup/": NotTimed("sign-up is closed: accounts are created by super admins"),
     "accounts/reauthenticate/": ALLAUTH,
@@ -426,6 +433,7 @@ ROUTES: dict[str, tuple[Op | Special, ...] | NotTimed] = {
             statuses=(301, 302),
         ),
     ),
+    "settings/": (Op("settings", "personal settings", "agent", lambda t: ["/settings/"]),),
     "settings/tokens/": (Op("tokens", "API tokens", "agent", lambda t: ["/settings/tokens/"]),),
     "settings/tokens/<int:token_id>/revoke/": POST_ONLY,
     # ---------------------------------------------------------------- API
@@ -482,7 +490,7 @@ ROUTES: dict[str, tuple[Op | Special, ...] | NotTimed] = {
         "the dataset has attachment rows without files (a download is storage speed, not the portal's)"
     ),
     "^upload/v2/(?P<kind>[^/:]+)/(?P<parent>[^/:]+)/cases/(?P<case>[^/:]+)/attachments$": POST_ONLY,
-    "^(?:upload/)?v2/(?P<path>.*)$": NotTimed("the 404 of unknown API methods"),
+    "^(?:upload/)?v2(?:/(?P<path>[\\s\\S]*))?$": NotTimed("the 404 of unknown API methods"),
 }
 
 

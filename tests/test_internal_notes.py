@@ -64,6 +64,7 @@ def fill(route: str, *, case, note, w, user) -> str:
         "token_id": 1,
         "view_id": 1,
         "reply_id": 1,
+        "job_id": "00000000-0000-4000-8000-000000000000",
     }
     return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), route)
 
