@@ -15,6 +15,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from jobs.models import Job
+from notifications.mail import outbox_email
 from notifications.models import Notice, OutboxMessage
 
 
@@ -77,18 +78,4 @@ def render_job_message(row: OutboxMessage) -> EmailMultiAlternatives:
         }
         text = render_to_string("notifications/job_ready.txt", context)
         html = render_to_string("notifications/job_ready.html", context)
-    message = EmailMultiAlternatives(
-        subject=context["subject"],
-        body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[row.recipient_email],
-        headers={
-            "Message-ID": row.message_id,
-            "Auto-Submitted": "auto-generated",
-            "X-Auto-Response-Suppress": "All",
-            "Content-Language": language,
-            "X-Portal-Notice": row.notice,
-        },
-    )
-    message.attach_alternative(html, "text/html")
-    return message
+    return outbox_email(row, subject=context["subject"], text=text, html=html, language=language)

@@ -339,31 +339,58 @@ def render_mail(rows: list[OutboxMessage]) -> EmailMultiAlternatives:
     threading = thread_headers(number=case.number, message_id=first.message_id)
     headers = {
         "Message-ID": threading.message_id,
-        # Auto-responders must not answer notifications (RFC 3834); Exchange honours the second.
-        "Auto-Submitted": "auto-generated",
-        "X-Auto-Response-Suppress": "All",
-        "Content-Language": language,
         "X-Portal-Case": str(case.number),
         "X-Portal-Notice": ",".join(dict.fromkeys(row.notice for row in rows)),
     }
     if threading.in_reply_to:
         headers["In-Reply-To"] = threading.in_reply_to
         headers["References"] = thread_id(case.number)
-    message = OutboxEmail(
+    return outbox_email(
+        first,
         subject=context["subject"],
+        text=text,
+        html=html,
+        language=language,
+        headers=headers,
+        reply_to=[context["reply_address"]] if context["reply_address"] else [],
+    )
+
+
+def outbox_email(
+    row: OutboxMessage,
+    *,
+    subject: str,
+    text: str,
+    html: str,
+    language: str,
+    headers: dict[str, str] | None = None,
+    reply_to: list[str] | None = None,
+) -> "OutboxEmail":
+    """The mail of outbox `row` (the first row of its mail), with the headers every
+    notification carries and the key of this attempt's handoff to SMTP (OutboxEmail.send)."""
+    message = OutboxEmail(
+        subject=subject,
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[first.recipient_email],
-        reply_to=[context["reply_address"]] if context["reply_address"] else [],
-        headers=headers,
+        to=[row.recipient_email],
+        reply_to=reply_to or [],
+        headers={
+            "Message-ID": row.message_id,
+            # Auto-responders must not answer notifications (RFC 3834); Exchange honours the second.
+            "Auto-Submitted": "auto-generated",
+            "X-Auto-Response-Suppress": "All",
+            "Content-Language": language,
+            "X-Portal-Notice": row.notice,
+            **(headers or {}),
+        },
     )
     message.attach_alternative(html, "text/html")
     # One key per attempt: an attempt replayed after its worker died has the same one (the
     # transaction that would have counted it never committed); a scheduled retry or an
     # operator's retry has a new one (attempts, next_attempt_at).
     message.handoff = (
-        first.pk,
-        hashlib.sha256(f"{first.attempts}|{first.next_attempt_at.isoformat()}".encode()).hexdigest(),
+        row.pk,
+        hashlib.sha256(f"{row.attempts}|{row.next_attempt_at.isoformat()}".encode()).hexdigest(),
     )
     return message
 

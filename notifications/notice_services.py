@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import AdminRole, User
+from notifications.mail import outbox_email
 from notifications.models import Notice, OutboxMessage
 from notifications.services import outbox_enqueue
 
@@ -79,18 +80,4 @@ def render_domain_notice(row: OutboxMessage) -> EmailMultiAlternatives:
         subject = render_to_string(f"notifications/{row.notice}_subject.txt", context).strip()
         text = render_to_string(f"notifications/{row.notice}.txt", context)
         html = render_to_string(f"notifications/{row.notice}.html", context)
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[row.recipient_email],
-        headers={
-            "Message-ID": row.message_id,
-            "Auto-Submitted": "auto-generated",
-            "X-Auto-Response-Suppress": "All",
-            "Content-Language": language,
-            "X-Portal-Notice": row.notice,
-        },
-    )
-    message.attach_alternative(html, "text/html")
-    return message
+    return outbox_email(row, subject=subject, text=text, html=html, language=language)
