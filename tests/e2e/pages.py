@@ -4,10 +4,12 @@ A route is a page when a browser can GET it and gets HTML back. The routes that 
 pages are listed in NOT_PAGES with the reason, so that a new page joins the crawl by
 existing: a route that is neither here nor fillable fails `test_every_route_is_crawled_or_excluded`."""
 
+import re
+
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import AdminRole, OrgUnit, User
-from cases.models import Attachment, Case
+from cases.models import Attachment, CannedReply, Case
 from cases.selectors import case_visible_to
 from customers.selectors import customer_visible_to
 
@@ -23,6 +25,14 @@ NOT_PAGES = {
     "cases:download": "file download",
     "api_openapi": "JSON",
     "token_revoke": "POST action",
+    "account_sign_out_one": "POST action",
+    "notification_address_confirm": "needs a mailed key",
+    "support:counts": "htmx fragment",
+    "support:bulk": "POST action",
+    "support:view_save": "POST action",
+    "support:view_delete": "POST action",
+    "jobs:progress": "htmx fragment",
+    "jobs:download": "file download",
     # allauth flows that need a pending state (a code, a key, a login in progress)
     "account_logout": "signs out",
     "account_inactive": "only after a refused sign-in",
@@ -86,7 +96,7 @@ def page_routes() -> list[tuple[str, str, list[str]]]:
     return [(name, route, params) for name, route, params in routes() if is_page(name, route)]
 
 
-def real_ids(user: User) -> dict[str, int]:
+def real_ids(user: User) -> dict[str, int | str]:
     """A real id for every URL parameter, as this persona would reach it."""
     ids = {}
     case = case_visible_to(user).order_by("-updated_at").first()
@@ -100,6 +110,9 @@ def real_ids(user: User) -> dict[str, int]:
     ids["unit_id"] = unit.pk if unit else 999_999
     role = AdminRole.objects.order_by("pk").first()
     ids["role_id"] = role.pk if role else 999_999
+    reply = CannedReply.objects.order_by("pk").first()
+    ids["reply_id"] = reply.pk if reply else 999_999
+    ids["job_id"] = "00000000-0000-4000-8000-000000000000"  # nobody's job: the 404 page
     attachment = Attachment.objects.filter(case=case).first()
     ids["attachment_id"] = attachment.pk if attachment else 999_999
     return ids
@@ -112,6 +125,6 @@ def page_urls(user: User) -> list[tuple[str, str]]:
     for name, route, params in page_routes():
         path = route
         for param in params:
-            path = path.replace(f"<int:{param}>", str(ids[param]))
+            path = re.sub(rf"<\w+:{param}>", str(ids[param]), path)
         urls.append((name, "/" + path))
     return urls

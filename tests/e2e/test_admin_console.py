@@ -77,6 +77,10 @@ def test_customer_super_admin_turns_reseller_access_off_and_sees_who_and_when(pa
     expect(row.get_by_test_id("access-state")).to_have_text("On")
     expect(page.get_by_text("no longer sees any of your cases")).to_be_visible()
     row.get_by_role("button", name="Turn off access for reseller.example.com").click()
+    # Turning access off is deliberate: the page says what it does and asks first.
+    confirm = page.get_by_test_id("confirm-access-off")
+    expect(confirm).to_contain_text("The super admins of reseller.example.com get an email")
+    confirm.get_by_role("button", name="Yes, turn off access for reseller.example.com").click()
     expect(page.get_by_role("status")).to_contain_text("can no longer file or see your support cases")
     row = page.locator('tr[data-domain="reseller.example.com"]')
     expect(row.get_by_test_id("access-state")).to_have_text("Off")
