@@ -995,31 +995,30 @@ def api_measurements(
     results.append(
         runner.measure(client, "api_search", "API cases.search, filter", "ours", [f"{base}?{query}"], n=n)
     )
-    path, reached = f"{base}?{query}", 1
-    while reached < depth:
-        body = json.loads(client.get(path).body or b"{}")
-        token_next = body.get("nextPageToken")
-        if not token_next:
-            break
-        path = f"{base}?{query}&{urllib.parse.urlencode({'pageToken': token_next})}"
-        reached += 1
+    path, reached = _follow_page_tokens(client, f"{base}?{query}", depth)
     deep = runner.measure(client, "api_search_deep", f"API cases.search, page {reached}", "ours", [path], n=n)
     deep.note = f"reached by following {reached - 1} nextPageTokens"
     results.append(deep)
     # cases.list of every visible case, pageSize 100, at page `depth`.
     base = "/v2/organizations/-/cases"
-    path, reached = f"{base}?pageSize=100", 1
-    while reached < depth:
-        body = json.loads(client.get(path).body or b"{}")
-        token_next = body.get("nextPageToken")
-        if not token_next:
-            break
-        path = f"{base}?pageSize=100&{urllib.parse.urlencode({'pageToken': token_next})}"
-        reached += 1
+    path, reached = _follow_page_tokens(client, f"{base}?pageSize=100", depth)
     deep = runner.measure(client, "api_list_deep", f"API cases.list 100, page {reached}", "ours", [path], n=n)
     deep.note = f"reached by following {reached - 1} nextPageTokens"
     results.append(deep)
     return results
+
+
+def _follow_page_tokens(client: Client, first: str, depth: int) -> tuple[str, int]:
+    """The address of page `depth` of an API list (or the last page, if fewer), reached by
+    following nextPageToken from `first`, and the page number reached."""
+    path, reached = first, 1
+    while reached < depth:
+        token_next = json.loads(client.get(path).body or b"{}").get("nextPageToken")
+        if not token_next:
+            break
+        path = f"{first}&{urllib.parse.urlencode({'pageToken': token_next})}"
+        reached += 1
+    return path, reached
 
 
 def time_every_route(
