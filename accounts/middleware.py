@@ -1,7 +1,7 @@
-import zoneinfo
-
 from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
+
+from portal.when import zone_or_utc
 
 
 class UserPreferencesMiddleware:
@@ -16,10 +16,7 @@ class UserPreferencesMiddleware:
         if user is not None and user.is_authenticated:
             translation.activate(user.language)
             request.LANGUAGE_CODE = user.language
-            try:
-                timezone.activate(zoneinfo.ZoneInfo(user.time_zone))
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                timezone.activate(zoneinfo.ZoneInfo("UTC"))
+            timezone.activate(zone_or_utc(user.time_zone))
         else:
             timezone.deactivate()
         return self.get_response(request)

@@ -27,6 +27,7 @@ from cases.filters import CaseFilter
 from cases.models import Case, Classification
 from cases.selectors import case_visible_to, reseller_can_access_cases
 from customers.selectors import customer_visible_to
+from portal.when import zone_or_utc
 
 # Read straight from the database as tuples. The category and the reseller domain come as
 # ids and are named from small tables in Python: joining the category in SQL made
@@ -58,10 +59,7 @@ class _DomainNames(dict):
 
 
 def export_user_zone(user: User) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(user.time_zone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
+    return zone_or_utc(user.time_zone)
 
 
 def export_language(user: User) -> str:

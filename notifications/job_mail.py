@@ -4,7 +4,6 @@ the job, sent once, retried), to the person who started the job, in their langua
 time zone. Kept apart from notifications.mail, which renders mail about cases."""
 
 import secrets
-import zoneinfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 from jobs.models import Job
 from notifications.mail import outbox_email
 from notifications.models import Notice, OutboxMessage
+from portal.when import zone_or_utc
 
 
 def job_mail_queue(*, job: Job) -> OutboxMessage:
@@ -54,17 +54,10 @@ def job_mail_allowed(row: OutboxMessage) -> bool:
     )
 
 
-def _zone(name: str) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(name or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
-
-
 def render_job_message(row: OutboxMessage) -> EmailMultiAlternatives:
     job, user = row.job, row.recipient_user
     language = user.language or settings.LANGUAGE_CODE
-    zone = _zone(user.time_zone)
+    zone = zone_or_utc(user.time_zone)
     with translation.override(language), timezone.override(zone):
         context = {
             "job": job,

@@ -34,6 +34,7 @@ from notifications.selectors import (
     reply_address_for,
     support_messages_before,
 )
+from portal.when import zone_or_utc
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +66,7 @@ def mail_subject(case: Case, summary: str = "") -> str:
 
 
 def _zone(case: Case) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(case.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
+    return zone_or_utc(case.time_zone)
 
 
 def _when(value: datetime | str | None, case: Case) -> str:

@@ -17,6 +17,7 @@ from accounts.models import AdminRole, User
 from notifications.mail import outbox_email
 from notifications.models import Notice, OutboxMessage
 from notifications.services import outbox_enqueue
+from portal.when import zone_or_utc
 
 
 def _super_admins(domain_id: int) -> list[User]:
@@ -61,14 +62,7 @@ def outbox_write_consent_off(*, customer, domain, changed_at, changed_by: User |
 def render_domain_notice(row: OutboxMessage) -> EmailMultiAlternatives:
     user = row.recipient_user
     language = (user.language if user else "") or settings.LANGUAGE_CODE
-    zone = timezone.get_fixed_timezone(0)
-    if user is not None:
-        import zoneinfo
-
-        try:
-            zone = zoneinfo.ZoneInfo(user.time_zone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            pass
+    zone = zone_or_utc(user.time_zone if user else None)
     with translation.override(language), timezone.override(zone):
         context = {
             **row.details,

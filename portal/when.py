@@ -4,6 +4,7 @@ format each), with the zone named ("KST", "UTC+7"), or relative ("3 hours ago",
 "3시간 전") with the absolute time on hover. Pages use the `when` template filter,
 Python-written fragments `time_html`, mail `format_when`."""
 
+import zoneinfo
 from datetime import datetime, timedelta
 from html import escape
 
@@ -13,6 +14,15 @@ from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
 
 _FORMATS = {"short": "SHORT_DATETIME_FORMAT", "long": "DATETIME_FORMAT", "date": "DATE_FORMAT"}
+
+
+def zone_or_utc(name: str | None) -> zoneinfo.ZoneInfo:
+    """The IANA zone `name`, or UTC when it is empty or unknown (a zone removed from the
+    tz database, a value written before validation)."""
+    try:
+        return zoneinfo.ZoneInfo(name or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
 
 
 def zone_name(local: datetime) -> str:
